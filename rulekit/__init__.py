@@ -1,0 +1,86 @@
+"""rulekit: Alibaba Cloud Config custom rules as one decorated Python function.
+
+Example::
+
+    from rulekit import rule, Compliance, Params
+
+    class ImageParams(Params):
+        image_ids: list[str]
+
+    @rule(resource_type="ACS::ECS::Instance", params=ImageParams)
+    def ecs_instance_image_check(resource, params):
+        if resource["$.ImageId"] in params.image_ids:
+            return Compliance.COMPLIANT
+        return Compliance.NON_COMPLIANT, f"image {resource['$.ImageId']} is not approved"
+
+Deploy with the FC handler ``rulekit.handler.handler`` and ``RULEKIT_RULES=<your module>``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import (
+    ApiError,
+    ConfigurationError,
+    CredentialsError,
+    DeliveryError,
+    EvaluationError,
+    EventError,
+    ParamsError,
+    RuleDefinitionError,
+    RulekitError,
+    RuleNotFoundError,
+    ScopeError,
+)
+from .evaluation import Compliance, Evaluation
+from .resource import Resource
+from .rule import Rule, rule
+from .scope import Scope
+
+if TYPE_CHECKING:
+    from .context import Context
+    from .params import Params
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ApiError",
+    "Compliance",
+    "ConfigurationError",
+    "Context",
+    "CredentialsError",
+    "DeliveryError",
+    "Evaluation",
+    "EvaluationError",
+    "EventError",
+    "Params",
+    "ParamsError",
+    "Resource",
+    "Rule",
+    "RuleDefinitionError",
+    "RuleNotFoundError",
+    "RulekitError",
+    "Scope",
+    "ScopeError",
+    "__version__",
+    "rule",
+]
+
+# Imported on first use: a rule without parameters never pays for pydantic (FC cold starts).
+_LAZY = {"Params": ".params", "Context": ".context"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rulekit' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

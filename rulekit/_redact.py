@@ -1,0 +1,128 @@
+"""Keep credentials, security tokens and result tokens out of every log line and error message.
+
+Two layers, because either alone leaks:
+- every secret value rulekit handles is registered (raw and percent-encoded, since the SDK and the
+  API echo them URL-encoded, e.g. in a SignatureDoesNotMatch "string to sign"), and
+- parameter names that always carry a secret (``SecurityToken=...``) are masked by pattern, which
+  also covers values rulekit never saw.
+
+``install()`` wraps the logging record factory, so the SDK's own loggers (it logs full request
+URLs, including ``SecurityToken``) and any rule's logger are scrubbed before a handler sees them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import OrderedDict
+from typing import Any
+from urllib.parse import quote
+
+__all__ = ["MASK", "install", "redact", "register_secret"]
+
+MASK = "***"
+_MAX_SECRETS = 512  # a warm FC instance sees a new result token per invocation; keep it bounded
+_MIN_SECRET_LEN = 6  # shorter values would mask ordinary words
+
+_SECRET_NAMES = (
+    r"SecurityToken|AccessKeySecret|Signature|ResultToken|"
+    r"security_token|access_key_secret|result_token|resultToken|accessKeySecret|securityToken|"
+    r"x-acs-security-token"
+)
+# name, then `=`, `%3D`, `": "`, `: ` or `='`, then the value up to a delimiter.
+_BY_NAME = re.compile(
+    rf"(?P<name>\b(?:{_SECRET_NAMES}))(?P<sep>=|%3D|%253D|\"?\s*[:=]\s*[\"']?|'\s*:\s*')"
+    r"(?P<value>[^&\s\"',)}\]]+?)(?=%26|%2526|[&\s\"',)}\]]|$)",
+    re.IGNORECASE,
+)
+
+_lock = threading.Lock()
+_secrets: OrderedDict[str, None] = OrderedDict()
+_secret_re: re.Pattern[str] | None = None
+_installed = False
+
+
+def _forms(value: str) -> list[str]:
+    once = quote(value, safe="")
+    twice = quote(once, safe="")
+    sdk = once.replace("+", "%20").replace("*", "%2A").replace("%7E", "~")
+    return [value, once, twice, sdk, quote(sdk, safe="")]
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret so :func:`redact` masks it wherever it shows up.
+
+    Example::
+
+        register_secret(credentials.security_token)
+    """
+    global _secret_re
+    if not value or len(value) < _MIN_SECRET_LEN:
+        return
+    with _lock:
+        changed = False
+        for form in _forms(value):
+            if form in _secrets:
+                _secrets.move_to_end(form)
+            else:
+                _secrets[form] = None
+                changed = True
+        while len(_secrets) > _MAX_SECRETS:
+            _secrets.popitem(last=False)
+            changed = True
+        if changed:
+            # Longest first, so a raw value never masks only part of its encoded form.
+            alternatives = sorted(_secrets, key=len, reverse=True)
+            _secret_re = re.compile("|".join(re.escape(s) for s in alternatives))
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with every registered secret and every secret-named parameter masked.
+
+    Example::
+
+        >>> redact("POST /?SecurityToken=abc123xyz&Action=PutEvaluations")
+        'POST /?SecurityToken=***&Action=PutEvaluations'
+    """
+    pattern = _secret_re
+    if pattern is not None:
+        text = pattern.sub(MASK, text)
+    return _BY_NAME.sub(lambda m: f"{m.group('name')}{m.group('sep')}{MASK}", text)
+
+
+def _scrub(record: logging.LogRecord) -> None:
+    try:
+        message = record.getMessage()
+    except Exception:  # a bad format string is the logger's problem, not a reason to leak
+        message = f"{record.msg!r} % {record.args!r}"
+    cleaned = redact(message)
+    if cleaned != message or record.args:
+        record.msg, record.args = cleaned, None
+    if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+        record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+
+
+def install() -> None:
+    """Scrub every log record created from now on in this process (idempotent).
+
+    Example::
+
+        install()
+        logging.getLogger("aliyunsdkcore").debug("url %s", "/?SecurityToken=abc123xyz")
+    """
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        previous = logging.getLogRecordFactory()
+
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            _scrub(record)
+            return record
+
+        logging.setLogRecordFactory(factory)
+        _installed = True

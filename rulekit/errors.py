@@ -1,0 +1,121 @@
+"""The typed errors rulekit raises.
+
+Every error derives from :class:`RulekitError`, says what was wrong and where, and never
+carries a credential, security token or result token in its message (see ``_redact``).
+
+Example::
+
+    try:
+        handler(event, context)
+    except RulekitError as exc:
+        print(type(exc).__name__, exc)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "ApiError",
+    "ConfigurationError",
+    "CredentialsError",
+    "DeliveryError",
+    "EvaluationError",
+    "EventError",
+    "ParamsError",
+    "RuleDefinitionError",
+    "RuleNotFoundError",
+    "RulekitError",
+    "ScopeError",
+]
+
+
+class RulekitError(Exception):
+    """Base class of every error rulekit raises on purpose."""
+
+
+class EventError(RulekitError):
+    """The event Cloud Config sent (or a test supplied) is malformed; nothing was sent."""
+
+
+class ParamsError(RulekitError):
+    """A rule parameter is missing or cannot be coerced to the declared type; nothing was sent.
+
+    ``problems`` maps each offending parameter key (as the platform spells it) to a message.
+    """
+
+    def __init__(self, message: str, problems: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.problems: dict[str, str] = dict(problems or {})
+
+
+class ScopeError(RulekitError):
+    """A declared or operator-supplied scope is invalid (unknown key, bad tag logic...)."""
+
+
+class RuleDefinitionError(RulekitError):
+    """A rule was declared wrongly: caught when the module defining it is imported."""
+
+
+class RuleNotFoundError(RulekitError):
+    """The dispatcher cannot tell which rule to run; the message lists the loaded rules."""
+
+
+class ConfigurationError(RulekitError):
+    """The deployment is misconfigured: an env variable names a module that cannot load..."""
+
+
+class CredentialsError(RulekitError):
+    """No usable credentials were found in the FC context or the environment."""
+
+
+class EvaluationError(RulekitError):
+    """A rule function raised or returned something that is not a compliance result."""
+
+
+class ApiError(RulekitError):
+    """An Alibaba Cloud API call failed for good (after the retries it was allowed).
+
+    ``code`` is the platform's error code (``Throttling.User``, ``NoPermission``...) or
+    ``SDK.HttpError`` for a transport failure; ``status`` the HTTP status when there was one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        action: str,
+        code: str,
+        status: int | None = None,
+        request_id: str | None = None,
+        attempts: int = 1,
+        retryable: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.action = action
+        self.code = code
+        self.status = status
+        self.request_id = request_id
+        self.attempts = attempts
+        self.retryable = retryable
+
+
+class DeliveryError(RulekitError):
+    """Some evaluations could not be delivered to Cloud Config: raised after every other batch
+    was sent, so the invocation fails loudly and FC's retry can deliver them again.
+
+    ``undelivered`` lists ``(resource_type, resource_id)`` of each evaluation that was not sent.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        undelivered: Sequence[tuple[str, str]] = (),
+        delivered: int = 0,
+        errors: Sequence[ApiError] = (),
+    ) -> None:
+        super().__init__(message)
+        self.undelivered = list(undelivered)
+        self.delivered = delivered
+        self.errors = list(errors)

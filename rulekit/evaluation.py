@@ -1,0 +1,158 @@
+"""Compliance results and their wire form for PutEvaluations.
+
+Example::
+
+    >>> ev = Evaluation(resource_id="i-1", resource_type="ACS::ECS::Instance",
+    ...                 compliance="NON_COMPLIANT", annotation="image m-9 is not approved")
+    >>> ev.compliance is Compliance.NON_COMPLIANT
+    True
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from .errors import EvaluationError
+
+__all__ = ["MAX_ANNOTATION_LENGTH", "Compliance", "Evaluation", "format_annotation"]
+
+#: The platform documents no maximum for an annotation; rulekit bounds it so a rule that
+#: annotates with a whole configuration cannot make PutEvaluations fail (docs/authoring.md).
+MAX_ANNOTATION_LENGTH = 1024
+_ELLIPSIS = "…"
+
+
+class Compliance(str, Enum):
+    """The compliance types Cloud Config accepts (``complianceType``)."""
+
+    COMPLIANT = "COMPLIANT"
+    NON_COMPLIANT = "NON_COMPLIANT"
+    NOT_APPLICABLE = "NOT_APPLICABLE"
+    INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def coerce(cls, value: Compliance | str) -> Compliance:
+        """Accept a member or its name, case-insensitively; anything else is an error."""
+        if isinstance(value, Compliance):
+            return value
+        if isinstance(value, str):
+            try:
+                return cls(value.strip().upper())
+            except ValueError:
+                pass
+        allowed = ", ".join(m.value for m in cls)
+        raise EvaluationError(f"{value!r} is not a compliance type; expected one of {allowed}")
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """One compliance result for one resource.
+
+    ``annotation`` is free text or a mapping (serialised as the platform's annotation JSON, e.g.
+    ``{"configuration": ..., "desiredValue": ..., "operator": ..., "property": ...}``).
+    Region and account default to those of the resource that triggered the rule.
+    """
+
+    resource_id: str
+    resource_type: str
+    compliance: Compliance
+    annotation: str | dict[str, Any] | None = None
+    region_id: str | None = None
+    account_id: str | int | None = None
+    resource_name: str | None = None
+    ordering_timestamp: int | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "compliance", Compliance.coerce(self.compliance))
+        if not isinstance(self.resource_id, str) or not self.resource_id:
+            raise EvaluationError(
+                f"Evaluation needs a resource_id string, got {self.resource_id!r}"
+            )
+        if not isinstance(self.resource_type, str) or not self.resource_type:
+            raise EvaluationError(
+                f"Evaluation for {self.resource_id} needs a resource_type, "
+                f"got {self.resource_type!r}"
+            )
+        if self.annotation is not None and not isinstance(self.annotation, (str, dict)):
+            raise EvaluationError(
+                f"annotation for {self.resource_id} must be a str or a dict, "
+                f"got {type(self.annotation).__name__}"
+            )
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """What identifies the evaluated resource: (account, region, type, id)."""
+        return (
+            str(self.account_id or ""),
+            self.region_id or "",
+            self.resource_type,
+            self.resource_id,
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The lowerCamel object PutEvaluations expects inside ``Evaluations``."""
+        if self.region_id is None or self.account_id is None or self.ordering_timestamp is None:
+            raise EvaluationError(
+                f"evaluation of {self.resource_type} {self.resource_id} lacks region, account or "
+                "ordering timestamp; the dispatcher fills these before delivery"
+            )
+        wire: dict[str, Any] = {
+            "accountId": _account(self.account_id),
+            "complianceResourceId": self.resource_id,
+            "complianceResourceType": self.resource_type,
+            "complianceRegionId": self.region_id,
+            "complianceType": self.compliance.value,
+            "orderingTimestamp": self.ordering_timestamp,
+        }
+        if self.resource_name:
+            wire["complianceResourceName"] = self.resource_name
+        if self.annotation is not None:
+            wire["annotation"] = format_annotation(self.annotation)
+        return wire
+
+
+def _account(value: str | int) -> int | str:
+    # The platform's account ids are numbers (long); keep non-numeric ids as given.
+    if isinstance(value, int):
+        return value
+    return int(value) if value.isdigit() else value
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str)
+
+
+def format_annotation(annotation: str | dict[str, Any], limit: int = MAX_ANNOTATION_LENGTH) -> str:
+    """Serialise an annotation and bound it to ``limit`` characters.
+
+    A dict stays valid JSON: its longest values are shortened (ending in "…") until it fits.
+
+    Example::
+
+        >>> format_annotation({"property": "$.ImageId", "operator": "In"})
+        '{"operator":"In","property":"$.ImageId"}'
+    """
+    if isinstance(annotation, str):
+        if len(annotation) <= limit:
+            return annotation
+        return annotation[: limit - 1] + _ELLIPSIS
+    text = _dumps(annotation)
+    if len(text) <= limit:
+        return text
+    values = {str(k): v if isinstance(v, str) else _dumps(v) for k, v in annotation.items()}
+    while True:
+        text = _dumps(values)
+        over = len(text) - limit
+        if over <= 0:
+            return text
+        longest = max(values, key=lambda k: len(values[k]))
+        value = values[longest]
+        if len(value) <= 8:  # only the keys are long: give up on JSON rather than exceed
+            return text[: limit - 1] + _ELLIPSIS
+        values[longest] = value[: max(8, len(value) - over - 1)] + _ELLIPSIS

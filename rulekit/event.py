@@ -1,0 +1,223 @@
+"""Decode the event Cloud Config passes to a custom rule's FC function.
+
+FC hands the event over as bytes. Its shape (docs/events.md): ``orderingTimestamp``,
+``invokingEvent`` (an object), ``ruleParameters`` (flat, string values), ``resultToken``; the
+configuration item inside carries ``configuration`` and ``tags`` as JSON *strings*. Unknown keys
+are ignored; anything malformed raises :class:`EventError` before a rule runs or anything is sent.
+
+Example::
+
+    >>> ev = decode_event(b'{"resultToken": "t0ken-123", "invokingEvent": '
+    ...     b'{"messageType": "ScheduledNotification"}}')
+    >>> ev.message_type, ev.resource
+    ('ScheduledNotification', None)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import _redact
+from .errors import EventError
+from .resource import Resource
+from .tags import parse_tags
+
+__all__ = [
+    "CHANGE_NOTIFICATION",
+    "MESSAGE_TYPES",
+    "SCHEDULED_NOTIFICATION",
+    "ConfigEvent",
+    "decode_event",
+    "parse_configuration",
+]
+
+log = logging.getLogger("rulekit.event")
+
+CHANGE_NOTIFICATION = "ConfigurationItemChangeNotification"
+SCHEDULED_NOTIFICATION = "ScheduledNotification"
+MESSAGE_TYPES = (CHANGE_NOTIFICATION, SCHEDULED_NOTIFICATION)
+_RULE_NAME_KEYS = ("configRuleName", "ruleName", "ConfigRuleName")
+
+
+@dataclass(frozen=True)
+class ConfigEvent:
+    """A decoded invocation. ``resource`` is None for a periodic event without a configuration
+    item; ``oversize`` means its configuration was left out and must be fetched."""
+
+    message_type: str
+    ordering_timestamp: int
+    result_token: str = field(repr=False)
+    rule_parameters: dict[str, Any]
+    account_id: str | None
+    resource: Resource | None
+    configuration_type: str = "COMMON"
+    rule_name: str | None = None
+    rule_id: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def oversize(self) -> bool:
+        """True when Cloud Config left the configuration out (over ~100 KB)."""
+        return self.configuration_type == "OVERSIZE"
+
+    @property
+    def periodic(self) -> bool:
+        return self.message_type == SCHEDULED_NOTIFICATION
+
+
+def _load_json(value: Any, what: str) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise EventError(f"{what} is not UTF-8 text (byte {exc.start})") from None
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        msg = getattr(exc, "msg", str(exc))
+        pos = getattr(exc, "pos", None)
+        where = f" at position {pos}" if pos is not None else ""
+        raise EventError(f"{what} is not valid JSON: {msg}{where}") from None
+
+
+def _object(value: Any, what: str, *, required: bool) -> dict[str, Any] | None:
+    value = _load_json(value, what)
+    if value is None or value == "" or value == {}:
+        if required:
+            raise EventError(f"the event has no {what}")
+        return None
+    if not isinstance(value, Mapping):
+        raise EventError(f"{what} must be a JSON object, got {type(value).__name__}")
+    return dict(value)
+
+
+def _int(value: Any, what: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise EventError(f"{what} must be a number, got {value!r}")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise EventError(f"{what} must be a number of milliseconds, got {value!r}") from None
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+def parse_configuration(raw: Any, where: str) -> dict[str, Any]:
+    """Parse a configuration (a JSON string, a mapping, or empty) into a dict.
+
+    ``where`` names the resource in the error message.
+    """
+    if raw is None or raw == "":
+        return {}
+    parsed = _load_json(raw, f"the configuration of {where}")
+    if not isinstance(parsed, Mapping):
+        raise EventError(
+            f"the configuration of {where} must be a JSON object, got {type(parsed).__name__}"
+        )
+    return dict(parsed)
+
+
+def _resource(item: Mapping[str, Any], account_id: str | None, oversize: bool) -> Resource:
+    resource_id = _text(item.get("resourceId"))
+    resource_type = _text(item.get("resourceType"))
+    if resource_id is None or resource_type is None:
+        missing = "resourceId" if resource_id is None else "resourceType"
+        raise EventError(f"configurationItem has no {missing}")
+    where = f"{resource_type} {resource_id}"
+    region = _text(item.get("regionId"))
+    if region is None:
+        raise EventError(f"configurationItem of {where} has no regionId")
+    account = _text(item.get("accountId")) or account_id
+    if account is None:
+        raise EventError(f"configurationItem of {where} has no accountId")
+    configuration = {} if oversize else parse_configuration(item.get("configuration"), where)
+    try:
+        diff = parse_configuration(item.get("configurationDiff"), where)
+    except EventError as exc:  # the diff is advisory: keep going, but say so
+        log.warning("ignoring configurationDiff of %s: %s", where, exc)
+        diff = {}
+    try:
+        tags = parse_tags(item.get("tags"))
+    except EventError as exc:
+        raise EventError(f"the tags of {where}: {exc}") from None
+    creation = item.get("resourceCreationTime", item.get("resourceCreateTime"))
+    return Resource(
+        id=resource_id,
+        type=resource_type,
+        region=region,
+        account_id=account,
+        configuration=configuration,
+        name=_text(item.get("resourceName")),
+        resource_group_id=_text(item.get("resourceGroupId")),
+        status=_text(item.get("resourceStatus")),
+        tags=tags,
+        arn=_text(item.get("arn")),
+        availability_zone=_text(item.get("availabilityZone")),
+        capture_time=_int(item.get("captureTime"), f"captureTime of {where}"),
+        creation_time=_int(creation, f"resourceCreationTime of {where}"),
+        configuration_diff=diff,
+    )
+
+
+def decode_event(event: bytes | str | Mapping[str, Any]) -> ConfigEvent:
+    """Decode a Cloud Config event given as bytes, str or a mapping."""
+    body = _object(event, "event", required=True)
+    assert body is not None
+    token = body.get("resultToken")
+    if not isinstance(token, str) or not token.strip():
+        raise EventError("the event has no resultToken: Cloud Config could not accept results")
+    _redact.register_secret(token)
+    invoking = _object(body.get("invokingEvent"), "invokingEvent", required=True)
+    assert invoking is not None
+    item = _object(
+        invoking.get("configurationItem"), "invokingEvent.configurationItem", required=False
+    )
+    message_type = _text(invoking.get("messageType"))
+    if message_type is None:
+        message_type = CHANGE_NOTIFICATION if item else SCHEDULED_NOTIFICATION
+        log.warning("invokingEvent has no messageType; treating it as %s", message_type)
+    elif message_type not in MESSAGE_TYPES:
+        raise EventError(
+            f"unknown invokingEvent.messageType {message_type!r}; "
+            f"expected one of {', '.join(MESSAGE_TYPES)}"
+        )
+    configuration_type = (_text(invoking.get("configurationType")) or "COMMON").upper()
+    if configuration_type not in ("COMMON", "OVERSIZE", "NONE"):
+        raise EventError(f"unknown invokingEvent.configurationType {configuration_type!r}")
+    if message_type == CHANGE_NOTIFICATION and item is None:
+        raise EventError("a ConfigurationItemChangeNotification must carry a configurationItem")
+    account_id = _text(invoking.get("accountId"))
+    resource = _resource(item, account_id, configuration_type == "OVERSIZE") if item else None
+    ordering = (
+        _int(body.get("orderingTimestamp"), "orderingTimestamp")
+        or _int(invoking.get("notificationCreationTimestamp"), "notificationCreationTimestamp")
+        or (resource.capture_time if resource else None)
+        or int(time.time() * 1000)
+    )
+    params = _object(body.get("ruleParameters"), "ruleParameters", required=False) or {}
+    rule_name = next((_text(body.get(k)) for k in _RULE_NAME_KEYS if body.get(k)), None)
+    return ConfigEvent(
+        message_type=message_type,
+        ordering_timestamp=ordering,
+        result_token=token,
+        rule_parameters=params,
+        account_id=account_id or (resource.account_id if resource else None),
+        resource=resource,
+        configuration_type=configuration_type,
+        rule_name=rule_name,
+        rule_id=_text(body.get("configRuleId")),
+        raw=body,
+    )

@@ -1,0 +1,110 @@
+"""The Function Compute entry point: set the function's handler to ``rulekit.handler.handler``.
+
+Configuration (environment variables of the function):
+
+- ``RULEKIT_RULES``: comma-separated import paths of the rule modules to load.
+- ``RULEKIT_RULE``: the rule to run when several are loaded (otherwise the rule named like the
+  event's Config rule, or the only one).
+- ``RULEKIT_CONFIG_ENDPOINT`` / ``RULEKIT_ENDPOINT``: endpoint overrides (docs/delivery.md).
+
+Credentials come from ``context.credentials`` (Python 3.10 runtimes) or the
+``ALIBABA_CLOUD_*`` environment variables (Python 3.12). Any error is raised, so FC records the
+invocation as failed (and retries an asynchronous one): a broken rule never looks like
+"no results".
+
+Example (what FC does)::
+
+    from rulekit.handler import handler
+    summary = handler(event_bytes, context)     # {'rule': ..., 'delivered': 1, ...}
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from . import _redact
+from .api import ApiClient
+from .config_api import ConfigApi
+from .credentials import Credentials, resolve_credentials
+from .deadline import Deadline
+from .delivery import ConfigSink
+from .directory import DirectoryFolders
+from .dispatcher import Dispatcher
+from .endpoints import resolve_endpoint
+from .event import decode_event
+from .loader import ENV_RULE, ENV_RULES, RuleSet
+
+__all__ = ["handler", "run"]
+
+log = logging.getLogger("rulekit.handler")
+
+# Warm FC instances reuse these: rule modules are imported once per RULEKIT_RULES value, and
+# the SDK client (and its keep-alive connection) once per credential set.
+_rules_cache: dict[str, RuleSet] = {}
+_client_cache: dict[tuple[str, str | None, str], ApiClient] = {}
+
+
+def _rules(environ: Mapping[str, str]) -> RuleSet:
+    key = environ.get(ENV_RULES, "")
+    rules = _rules_cache.get(key)
+    if rules is None:
+        rules = _rules_cache[key] = RuleSet.from_env(environ)
+    return rules
+
+
+def _client(credentials: Credentials, region: str, deadline: Deadline) -> ApiClient:
+    key = (credentials.access_key_id, credentials.security_token, region)
+    client = _client_cache.get(key)
+    if client is None:
+        _client_cache.clear()  # rotated STS credentials: drop the old client
+        client = _client_cache[key] = ApiClient(credentials, region_id=region)
+    client.deadline = deadline
+    return client
+
+
+def run(
+    event: Any,
+    context: Any = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    started: float | None = None,
+) -> dict[str, Any]:
+    """The handler's work with an explicit environment (tests, ``rulekit invoke``)."""
+    env = os.environ if environ is None else environ
+    started = time.monotonic() if started is None else started
+    _redact.install()
+    deadline = Deadline.from_context(context, started=started)
+    rules = _rules(env)
+    decoded = decode_event(event)
+    dispatcher = Dispatcher(rules, deadline=deadline, requested_rule=env.get(ENV_RULE) or None)
+    prepared = dispatcher.prepare(decoded)  # bad rule selection, scope or params: nothing sent
+    credentials = resolve_credentials(context, env)
+    region = (
+        getattr(context, "region", None)
+        or env.get("FC_REGION")
+        or (decoded.resource.region if decoded.resource else None)
+        or "cn-hangzhou"
+    )
+    client = _client(credentials, str(region), deadline)
+    config = ConfigApi(client, resolve_endpoint("Config", client.region_id, env))
+    dispatcher.config = config
+    if prepared.scope.needs_folders:
+        dispatcher.folders = DirectoryFolders(
+            client, resolve_endpoint("ResourceManager", client.region_id, env)
+        )
+    result = dispatcher.dispatch(
+        decoded,
+        sink=ConfigSink(config, decoded.result_token),
+        fc_context=context,
+        prepared=prepared,
+    )
+    return result.to_dict()
+
+
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    """FC entry point. ``event`` is bytes (FC), str or a dict; returns the invocation summary."""
+    return run(event, context, started=time.monotonic())

@@ -1,0 +1,114 @@
+"""The resource a rule evaluates: one configuration item, with JSONPath access to its configuration.
+
+Example::
+
+    >>> r = Resource(id="i-1", type="ACS::ECS::Instance", region="cn-hangzhou",
+    ...              account_id="1234", configuration={"ImageId": "m-1"})
+    >>> r["$.ImageId"]
+    'm-1'
+    >>> r.get("$.VpcAttributes.VpcId", "none")
+    'none'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .paths import PathError, compile_path
+from .tags import Tags
+
+__all__ = ["Resource"]
+
+
+class Resource:
+    """A configuration item. ``tags`` maps each key to its list of values; ``configuration`` is the
+    parsed configuration dict (fetched with GetDiscoveredResource when the event was OVERSIZE)."""
+
+    __slots__ = (
+        "account_id",
+        "arn",
+        "availability_zone",
+        "capture_time",
+        "configuration",
+        "configuration_diff",
+        "creation_time",
+        "id",
+        "name",
+        "region",
+        "resource_group_id",
+        "status",
+        "tags",
+        "type",
+    )
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        type: str,
+        region: str,
+        account_id: str,
+        configuration: dict[str, Any] | None = None,
+        name: str | None = None,
+        resource_group_id: str | None = None,
+        status: str | None = None,
+        tags: Tags | None = None,
+        arn: str | None = None,
+        availability_zone: str | None = None,
+        capture_time: int | None = None,
+        creation_time: int | None = None,
+        configuration_diff: dict[str, Any] | None = None,
+    ) -> None:
+        self.id = id
+        self.type = type
+        self.region = region
+        self.account_id = account_id
+        self.configuration: dict[str, Any] = configuration if configuration is not None else {}
+        self.name = name
+        self.resource_group_id = resource_group_id
+        self.status = status
+        self.tags: Tags = tags if tags is not None else {}
+        self.arn = arn
+        self.availability_zone = availability_zone
+        self.capture_time = capture_time
+        self.creation_time = creation_time
+        self.configuration_diff: dict[str, Any] = configuration_diff or {}
+
+    def find(self, path: str) -> list[Any]:
+        """Every value ``path`` matches in the configuration (possibly none)."""
+        return compile_path(path).find(self.configuration)
+
+    def __getitem__(self, path: str) -> Any:
+        """The value at ``path``; a list for wildcard paths. Raises :class:`PathError` naming the
+        resource when a plain path matches nothing."""
+        compiled = compile_path(path)
+        matches = compiled.find(self.configuration)
+        if not compiled.singular:
+            return matches
+        if not matches:
+            raise PathError(
+                f"{compiled.text} is not in the configuration of {self.type} {self.id}; "
+                "use resource.get(path, default) for optional properties"
+            )
+        return matches[0]
+
+    def get(self, path: str, default: Any = None) -> Any:
+        """Like ``resource[path]`` but returns ``default`` when nothing matches."""
+        compiled = compile_path(path)
+        matches = compiled.find(self.configuration)
+        if compiled.singular:
+            return matches[0] if matches else default
+        return matches if matches else default
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and bool(compile_path(path).find(self.configuration))
+
+    def __repr__(self) -> str:
+        return f"Resource({self.type} {self.id} in {self.region}, account {self.account_id})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Resource):
+            return NotImplemented
+        return all(getattr(self, s) == getattr(other, s) for s in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]

@@ -1,0 +1,295 @@
+"""``@rule``: a Cloud Config custom rule as one decorated function.
+
+The function receives what it names (``resource``, ``params``, ``ctx``) and returns a
+:class:`Compliance`, a ``(Compliance, annotation)`` pair, an :class:`Evaluation`, or returns /
+yields several evaluations. Everything declared on the decorator is checked when the module is
+imported, so a broken rule fails at load time with its name and ``file:line``.
+
+Example::
+
+    class ImageParams(Params):
+        image_ids: list[str]
+
+    @rule(resource_type="ACS::ECS::Instance", params=ImageParams,
+          scope={"TagKeyScope": "env", "TagValueScope": "prod"})
+    def ecs_instance_image_check(resource, params):
+        image = resource["$.ImageId"]
+        if image in params.image_ids:
+            return Compliance.COMPLIANT
+        return Compliance.NON_COMPLIANT, f"image {image} is not approved"
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from ._redact import redact
+from .errors import EvaluationError, RuleDefinitionError, RulekitError
+from .evaluation import Compliance, Evaluation
+from .event import CHANGE_NOTIFICATION, SCHEDULED_NOTIFICATION
+from .scope import Scope
+
+if TYPE_CHECKING:
+    from .context import Context
+    from .params import Params
+    from .resource import Resource
+
+__all__ = ["FREQUENCIES", "INJECTABLE", "RESOURCE_TYPE_PATTERN", "TRIGGERS", "Rule", "rule"]
+
+TRIGGERS = (CHANGE_NOTIFICATION, SCHEDULED_NOTIFICATION)
+FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
+#: The parameter names a rule function may declare.
+INJECTABLE = ("resource", "params", "ctx")
+RESOURCE_TYPE_PATTERN = re.compile(r"^ACS::[A-Za-z0-9]+::[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$")
+_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+def _where(func: Callable[..., Any]) -> str:
+    code = getattr(func, "__code__", None)
+    if code is None:
+        return getattr(func, "__module__", "?")
+    return f"{code.co_filename}:{code.co_firstlineno}"
+
+
+class Rule:
+    """A loaded rule: its function and the metadata declared on the decorator.
+
+    Calling a Rule calls the undecorated function, so it stays unit-testable as plain Python.
+    """
+
+    def __init__(
+        self,
+        func: Callable[..., Any] | None,
+        *,
+        name: str,
+        resource_types: Sequence[str],
+        params: type[Params] | None = None,
+        scope: Scope | Mapping[str, Any] | None = None,
+        description: str | None = None,
+        risk_level: int = 2,
+        triggers: Sequence[str] | str | None = None,
+        frequency: str | None = None,
+        location: str | None = None,
+        evaluate: Callable[..., Any] | None = None,
+    ) -> None:
+        self.func = func
+        self.location = location or (_where(func) if func else "?")
+        self.name = name
+        self.module: str | None = getattr(func, "__module__", None)
+        self.description = description if description is not None else _doc(func)
+        self.resource_types = self._check_types(resource_types)
+        self.params_model = self._check_params(params)
+        self.risk_level = self._check_risk(risk_level)
+        self.triggers, self.frequency = self._check_triggers(triggers, frequency)
+        try:
+            declared = Scope.coerce(scope)
+        except RulekitError as exc:
+            raise self._error(f"invalid scope: {exc}") from None
+        if not declared.resource_types:
+            declared = replace(declared, resource_types=self.resource_types)
+        self.scope = declared
+        self._evaluate = evaluate or func
+        self._wants = self._check_signature(self._evaluate)
+        if not _NAME_PATTERN.match(name):
+            raise self._error("a rule name is 1-128 letters, digits, '-', '_' or '.'")
+
+    # -- definition checks ------------------------------------------------------------------
+    def _error(self, message: str) -> RuleDefinitionError:
+        return RuleDefinitionError(f"rule {self.name!r} ({self.location}): {message}")
+
+    def _check_types(self, types: Sequence[str]) -> tuple[str, ...]:
+        if isinstance(types, str):
+            types = [types]
+        if not types:
+            raise self._error("declare resource_type= or resource_types=[...]")
+        for value in types:
+            if not isinstance(value, str) or not RESOURCE_TYPE_PATTERN.match(value):
+                raise self._error(
+                    f"{value!r} is not a resource type; expected ACS::<Product>::<Type>, "
+                    "e.g. ACS::ECS::Instance"
+                )
+        return tuple(dict.fromkeys(types))
+
+    def _check_params(self, params: Any) -> type[Params] | None:
+        if params is None:
+            return None
+        from .params import Params  # lazy: rules without parameters never import pydantic
+
+        if not (isinstance(params, type) and issubclass(params, Params)):
+            raise self._error(f"params= must be a rulekit.Params subclass, got {params!r}")
+        return params
+
+    def _check_risk(self, level: Any) -> int:
+        if isinstance(level, bool) or level not in (1, 2, 3):
+            raise self._error(f"risk_level must be 1 (high), 2 (medium) or 3 (low), got {level!r}")
+        return int(level)
+
+    def _check_triggers(
+        self, triggers: Any, frequency: str | None
+    ) -> tuple[tuple[str, ...], str | None]:
+        if triggers is None:
+            triggers = [SCHEDULED_NOTIFICATION] if frequency else [CHANGE_NOTIFICATION]
+        if isinstance(triggers, str):
+            triggers = [t.strip() for t in triggers.split(",") if t.strip()]
+        for trigger in triggers:
+            if trigger not in TRIGGERS:
+                raise self._error(f"unknown trigger {trigger!r}; expected {' or '.join(TRIGGERS)}")
+        if frequency is not None and frequency not in FREQUENCIES:
+            raise self._error(
+                f"unknown frequency {frequency!r}; expected one of {', '.join(FREQUENCIES)}"
+            )
+        if SCHEDULED_NOTIFICATION in triggers and frequency is None:
+            frequency = "TwentyFour_Hours"
+        return tuple(dict.fromkeys(triggers)), frequency
+
+    def _check_signature(self, func: Callable[..., Any] | None) -> tuple[str, ...]:
+        if func is None or not callable(func):
+            raise self._error("a rule needs a function to evaluate")
+        try:
+            signature = inspect.signature(func)
+        except (TypeError, ValueError):
+            raise self._error("cannot read the function's signature") from None
+        wants = []
+        for parameter in signature.parameters.values():
+            if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+                raise self._error(
+                    "*args/**kwargs are not supported; name what you need: " + ", ".join(INJECTABLE)
+                )
+            if parameter.name not in INJECTABLE:
+                if parameter.default is not parameter.empty:
+                    continue
+                raise self._error(
+                    f"parameter {parameter.name!r} is not something rulekit can "
+                    f"pass; a rule function may take {', '.join(INJECTABLE)}"
+                )
+            wants.append(parameter.name)
+        return tuple(wants)
+
+    # -- running ----------------------------------------------------------------------------
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.func is None:
+            raise TypeError(f"rule {self.name!r} has no Python function to call")
+        return self.func(*args, **kwargs)
+
+    def parse_params(self, raw: Mapping[str, Any]) -> Any:
+        """The rule's parameters: a validated Params instance, or the raw dict when the rule
+        declares no model."""
+        if self.params_model is None:
+            return dict(raw)
+        from .params import parse_params
+
+        return parse_params(self.params_model, raw)
+
+    def evaluate(self, resource: Resource, params: Any, ctx: Context) -> list[Evaluation]:
+        """Run the function on ``resource`` and normalise what it returns into evaluations.
+
+        Raises :class:`EvaluationError` (chained to the original exception) if the function
+        raises or returns something that is not a compliance result.
+        """
+        available = {"resource": resource, "params": params, "ctx": ctx}
+        kwargs = {name: available[name] for name in self._wants}
+        evaluate = self._evaluate
+        assert evaluate is not None  # checked at definition
+        try:
+            result = evaluate(**kwargs)
+            evaluations = _normalise(result, resource)
+        except EvaluationError as exc:
+            raise EvaluationError(
+                f"rule {self.name!r} on {resource.type} {resource.id}: {exc}"
+            ) from None
+        except Exception as exc:
+            raise EvaluationError(
+                redact(
+                    f"rule {self.name!r} raised {type(exc).__name__} on {resource.type} "
+                    f"{resource.id}: {exc}"
+                )
+            ) from exc
+        return evaluations
+
+    def __repr__(self) -> str:
+        return f"Rule({self.name!r}, resource_types={list(self.resource_types)!r})"
+
+
+def _doc(func: Callable[..., Any] | None) -> str | None:
+    doc = inspect.getdoc(func) if func is not None else None
+    return doc.strip().splitlines()[0] if doc else None
+
+
+def _one(item: Any, resource: Resource) -> Evaluation:
+    if isinstance(item, Evaluation):
+        return item
+    if isinstance(item, (Compliance, str)):
+        return Evaluation(
+            resource.id, resource.type, Compliance.coerce(item), resource_name=resource.name
+        )
+    if isinstance(item, tuple) and len(item) == 2:
+        compliance, annotation = item
+        return Evaluation(
+            resource.id,
+            resource.type,
+            Compliance.coerce(compliance),
+            annotation=annotation,
+            resource_name=resource.name,
+        )
+    raise EvaluationError(
+        f"returned {type(item).__name__} {item!r:.80}; return a Compliance, a "
+        "(Compliance, annotation) pair, an Evaluation, or several Evaluations"
+    )
+
+
+def _normalise(result: Any, resource: Resource) -> list[Evaluation]:
+    if result is None:
+        raise EvaluationError("returned None; return a Compliance (e.g. Compliance.COMPLIANT)")
+    if isinstance(result, (Evaluation, Compliance, str, tuple)):
+        return [_one(result, resource)]
+    if isinstance(result, Iterable):
+        return [_one(item, resource) for item in result]
+    return [_one(result, resource)]
+
+
+def rule(
+    *,
+    resource_type: str | None = None,
+    resource_types: Sequence[str] | None = None,
+    params: type[Params] | None = None,
+    scope: Scope | Mapping[str, Any] | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    risk_level: int = 2,
+    triggers: Sequence[str] | str | None = None,
+    frequency: str | None = None,
+) -> Callable[[Callable[..., Any]], Rule]:
+    """Declare a Cloud Config custom rule. See the module docstring for an example.
+
+    ``name`` defaults to the function name with ``_`` replaced by ``-``. ``triggers`` defaults to
+    change notifications (scheduled when only ``frequency`` is given); a scheduled rule without a
+    frequency runs every ``TwentyFour_Hours``.
+    """
+    types: list[str] = []
+    if resource_type is not None:
+        types.append(resource_type)
+    if resource_types is not None:
+        if isinstance(resource_types, str):
+            resource_types = [resource_types]
+        types.extend(resource_types)
+
+    def decorate(func: Callable[..., Any]) -> Rule:
+        if isinstance(func, Rule):
+            raise RuleDefinitionError(f"rule {func.name!r} is decorated with @rule twice")
+        return Rule(
+            func,
+            name=name or func.__name__.replace("_", "-"),
+            resource_types=types,
+            params=params,
+            scope=scope,
+            description=description,
+            risk_level=risk_level,
+            triggers=triggers,
+            frequency=frequency,
+        )
+
+    return decorate

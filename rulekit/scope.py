@@ -1,0 +1,309 @@
+"""A rule's scope: which resources it applies to, with the Config API's own field names.
+
+Cloud Config applies region, resource-group, resource-id and tag scopes only for *managed* rules;
+for a custom (CUSTOM_FC) rule the function must filter itself. The dispatcher does it with this
+module, identically for change-triggered and periodic evaluation. Semantics: docs/scope.md.
+
+Example::
+
+    >>> s = Scope.from_api({"RegionIdsScope": "cn-hangzhou,cn-shanghai",
+    ...                     "TagKeyScope": "env", "TagValueScope": "prod"})
+    >>> s.region_ids, s.tag_logic
+    (('cn-hangzhou', 'cn-shanghai'), 'OR')
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from .errors import ScopeError
+from .resource import Resource
+
+__all__ = ["API_FIELDS", "FolderResolver", "Scope", "TagCondition"]
+
+#: Config API field name -> Scope attribute.
+API_FIELDS: dict[str, str] = {
+    "ResourceTypesScope": "resource_types",
+    "RegionIdsScope": "region_ids",
+    "ExcludeRegionIdsScope": "exclude_region_ids",
+    "ResourceGroupIdsScope": "resource_group_ids",
+    "ExcludeResourceGroupIdsScope": "exclude_resource_group_ids",
+    "ResourceIdsScope": "resource_ids",
+    "ExcludeResourceIdsScope": "exclude_resource_ids",
+    "ResourceNameScope": "resource_names",
+    "TagKeyScope": "tag_keys",
+    "TagValueScope": "tag_value",
+    "TagsScope": "tags",
+    "ExcludeTagsScope": "exclude_tags",
+    "TagKeyLogicScope": "tag_logic",
+    "AccountIdsScope": "account_ids",
+    "ExcludeAccountIdsScope": "exclude_account_ids",
+    "FolderIdsScope": "folder_ids",
+    "ExcludeFolderIdsScope": "exclude_folder_ids",
+}
+_BY_LOWER = {name.lower(): name for name in API_FIELDS}
+
+#: account id -> the resource-directory folders it sits in (its folder and every ancestor).
+FolderResolver = Callable[[str], frozenset[str]]
+#: (tag key, tag value or None for "any value").
+TagCondition = tuple[str, "str | None"]
+
+
+def _ids(value: Any, field_name: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        items: Iterable[Any] = value.split(",")
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        items = value
+    else:
+        raise ScopeError(
+            f"{field_name} must be a comma-separated string or a list, got {type(value).__name__}"
+        )
+    out = []
+    for item in items:
+        if not isinstance(item, (str, int)) or isinstance(item, bool):
+            raise ScopeError(f"{field_name} holds {item!r}; expected strings")
+        text = str(item).strip()
+        if text:
+            out.append(text)
+    return tuple(dict.fromkeys(out))
+
+
+def _tag_list(value: Any, field_name: str) -> tuple[TagCondition, ...]:
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ScopeError(
+                f"{field_name} must be a list of {{TagKey, TagValue}} objects (JSON), "
+                f"got {value[:80]!r}"
+            ) from None
+    if isinstance(value, Mapping):
+        value = [{"TagKey": k, "TagValue": v} for k, v in value.items()]
+    if not isinstance(value, (list, tuple)):
+        raise ScopeError(f"{field_name} must be a list of {{TagKey, TagValue}} objects")
+    out: list[TagCondition] = []
+    for entry in value:
+        if isinstance(entry, (list, tuple)) and len(entry) == 2:
+            key, tag_value = entry
+        elif isinstance(entry, Mapping) and ("TagKey" in entry or "Key" in entry):
+            key = entry.get("TagKey", entry.get("Key"))
+            tag_value = entry.get("TagValue", entry.get("Value"))
+        else:
+            raise ScopeError(f"{field_name} entry {entry!r} has no TagKey")
+        if not isinstance(key, str) or not key:
+            raise ScopeError(f"{field_name} entry {entry!r} has an empty TagKey")
+        if tag_value is not None and not isinstance(tag_value, str):
+            raise ScopeError(f"{field_name} entry {entry!r}: TagValue must be a string")
+        out.append((key, tag_value or None))
+    return tuple(out)
+
+
+def _logic(value: Any) -> str:
+    if value is None or value == "":
+        return "OR"
+    if isinstance(value, str) and value.strip().upper() in ("AND", "OR"):
+        return value.strip().upper()
+    raise ScopeError(f"TagKeyLogicScope must be AND or OR, got {value!r}")
+
+
+def _has(resource: Resource, condition: TagCondition) -> bool:
+    key, value = condition
+    values = resource.tags.get(key)
+    if values is None:
+        return False
+    return value is None or value in values
+
+
+def _show(conditions: Iterable[TagCondition]) -> str:
+    return ", ".join(k if v is None else f"{k}={v}" for k, v in conditions)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which resources a rule applies to. Every field is optional; empty means "no restriction".
+
+    Build it from the API's field names with :meth:`from_api` (comma-separated strings accepted),
+    or directly with the snake_case attributes.
+    """
+
+    resource_types: tuple[str, ...] = ()
+    region_ids: tuple[str, ...] = ()
+    exclude_region_ids: tuple[str, ...] = ()
+    resource_group_ids: tuple[str, ...] = ()
+    exclude_resource_group_ids: tuple[str, ...] = ()
+    resource_ids: tuple[str, ...] = ()
+    exclude_resource_ids: tuple[str, ...] = ()
+    resource_names: tuple[str, ...] = ()
+    tag_keys: tuple[str, ...] = ()
+    tag_value: str | None = None
+    tags: tuple[TagCondition, ...] = ()
+    exclude_tags: tuple[TagCondition, ...] = ()
+    tag_logic: str = "OR"
+    account_ids: tuple[str, ...] = ()
+    exclude_account_ids: tuple[str, ...] = ()
+    folder_ids: tuple[str, ...] = ()
+    exclude_folder_ids: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Normalise values given directly to the constructor the same way as from_api.
+        for f in fields(self):
+            value = getattr(self, f.name)
+            api = _api_name(f.name)
+            if f.name in ("tags", "exclude_tags"):
+                normal: Any = _tag_list(value, api)
+            elif f.name == "tag_logic":
+                normal = _logic(value)
+            elif f.name == "tag_value":
+                normal = None if value in (None, "") else str(value)
+            else:
+                normal = _ids(value, api)
+            object.__setattr__(self, f.name, normal)
+
+    @classmethod
+    def from_api(cls, mapping: Mapping[str, Any]) -> Scope:
+        """Build a scope from Config API field names (``RegionIdsScope``...). Unknown keys are an
+        error, so a misspelt scope never silently widens a rule."""
+        kwargs: dict[str, Any] = {}
+        for key, value in mapping.items():
+            name = _BY_LOWER.get(str(key).lower())
+            if name is None:
+                raise ScopeError(
+                    f"unknown scope field {key!r}; expected one of {', '.join(API_FIELDS)}"
+                )
+            kwargs[API_FIELDS[name]] = value
+        return cls(**kwargs)
+
+    @classmethod
+    def coerce(cls, value: Scope | Mapping[str, Any] | None) -> Scope:
+        """Accept a Scope, a mapping of API field names, or None (no restriction)."""
+        if value is None:
+            return cls()
+        if isinstance(value, Scope):
+            return value
+        if isinstance(value, Mapping):
+            return cls.from_api(value)
+        raise ScopeError(f"scope must be a rulekit.Scope or a mapping, got {type(value).__name__}")
+
+    @staticmethod
+    def split_parameters(parameters: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Split rule parameters into (scope overrides by API name, the rule's own parameters).
+
+        Operators may set scope keys as rule parameters (``RegionIdsScope`` or ``regionIdsScope``)
+        to change a rule's scope without redeploying it.
+        """
+        scope: dict[str, Any] = {}
+        rest: dict[str, Any] = {}
+        for key, value in parameters.items():
+            name = _BY_LOWER.get(str(key).lower())
+            if name is None:
+                rest[key] = value
+            else:
+                scope[name] = value
+        return scope, rest
+
+    def override(self, mapping: Mapping[str, Any]) -> Scope:
+        """A copy where every field named in ``mapping`` (API names) replaces the declared one."""
+        if not mapping:
+            return self
+        given = Scope.from_api(mapping)
+        changes = {API_FIELDS[_BY_LOWER[str(k).lower()]]: None for k in mapping}
+        return replace(self, **{name: getattr(given, name) for name in changes})
+
+    @property
+    def needs_folders(self) -> bool:
+        return bool(self.folder_ids or self.exclude_folder_ids)
+
+    def tag_conditions(self) -> tuple[TagCondition, ...]:
+        """TagsScope plus the legacy TagKeyScope/TagValueScope pairs."""
+        legacy = tuple((key, self.tag_value) for key in self.tag_keys)
+        return legacy + self.tags
+
+    def why_out_of_scope(
+        self, resource: Resource, folders: FolderResolver | None = None
+    ) -> str | None:
+        """None when ``resource`` is in scope, else a short reason naming the scope field."""
+        checks = (
+            ("ResourceTypesScope", self.resource_types, resource.type),
+            ("RegionIdsScope", self.region_ids, resource.region),
+            ("ResourceGroupIdsScope", self.resource_group_ids, resource.resource_group_id),
+            ("ResourceIdsScope", self.resource_ids, resource.id),
+            ("ResourceNameScope", self.resource_names, resource.name),
+            ("AccountIdsScope", self.account_ids, resource.account_id),
+        )
+        for api, allowed, actual in checks:
+            if allowed and actual not in allowed:
+                return f"{actual or 'none'} is not in {api}"
+        excludes = (
+            ("ExcludeRegionIdsScope", self.exclude_region_ids, resource.region),
+            (
+                "ExcludeResourceGroupIdsScope",
+                self.exclude_resource_group_ids,
+                resource.resource_group_id,
+            ),
+            ("ExcludeResourceIdsScope", self.exclude_resource_ids, resource.id),
+            ("ExcludeAccountIdsScope", self.exclude_account_ids, resource.account_id),
+        )
+        for api, excluded, actual in excludes:
+            if actual in excluded:
+                return f"{actual} is excluded by {api}"
+        if self.needs_folders:
+            reason = self._folder_reason(resource, folders)
+            if reason:
+                return reason
+        return self._tag_reason(resource)
+
+    def _folder_reason(self, resource: Resource, folders: FolderResolver | None) -> str | None:
+        if folders is None:
+            raise ScopeError(
+                "FolderIdsScope/ExcludeFolderIdsScope need a resource-directory lookup, "
+                "and none is configured for this dispatcher"
+            )
+        mine = folders(resource.account_id)
+        if self.folder_ids and not mine.intersection(self.folder_ids):
+            return f"account {resource.account_id} is not in a folder of FolderIdsScope"
+        hit = mine.intersection(self.exclude_folder_ids)
+        if hit:
+            return f"account {resource.account_id} is in excluded folder {sorted(hit)[0]}"
+        return None
+
+    def _tag_reason(self, resource: Resource) -> str | None:
+        for condition in self.exclude_tags:
+            if _has(resource, condition):
+                return f"tag {_show([condition])} is excluded by ExcludeTagsScope"
+        wanted = self.tag_conditions()
+        if not wanted:
+            return None
+        matched = [_has(resource, c) for c in wanted]
+        ok = all(matched) if self.tag_logic == "AND" else any(matched)
+        if ok:
+            return None
+        return f"tags do not match the tag scope ({self.tag_logic} of {_show(wanted)})"
+
+    def to_api(self) -> dict[str, Any]:
+        """The non-empty fields under their Config API names (lists joined by commas)."""
+        out: dict[str, Any] = {}
+        for api, name in API_FIELDS.items():
+            value = getattr(self, name)
+            if name in ("tags", "exclude_tags"):
+                if value:
+                    out[api] = [{"TagKey": k, "TagValue": v or ""} for k, v in value]
+            elif name == "tag_logic":
+                if value != "OR" or self.tags or self.tag_keys:
+                    out[api] = value
+            elif value:
+                out[api] = value if isinstance(value, str) else ",".join(value)
+        return out
+
+
+def _api_name(attribute: str) -> str:
+    for api, name in API_FIELDS.items():
+        if name == attribute:
+            return api
+    return attribute  # pragma: no cover - every field is in API_FIELDS
