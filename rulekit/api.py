@@ -28,7 +28,7 @@ from typing import Any
 from . import _redact
 from .credentials import Credentials
 from .deadline import Deadline
-from .errors import ApiError
+from .errors import ApiError, ConfigurationError
 
 __all__ = ["ApiClient", "RetryPolicy", "is_retryable"]
 
@@ -56,9 +56,32 @@ class RetryPolicy:
     base_delay: float = 0.2
     max_delay: float = 5.0
 
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> RetryPolicy:
+        """``RULEKIT_MAX_ATTEMPTS``, ``RULEKIT_RETRY_BASE_DELAY``, ``RULEKIT_RETRY_MAX_DELAY``."""
+        default = cls()
+        return cls(
+            max_attempts=int(_number(environ, "RULEKIT_MAX_ATTEMPTS", default.max_attempts)),
+            base_delay=_number(environ, "RULEKIT_RETRY_BASE_DELAY", default.base_delay),
+            max_delay=_number(environ, "RULEKIT_RETRY_MAX_DELAY", default.max_delay),
+        )
+
     def delay(self, retry: int, rng: random.Random) -> float:
         cap = min(self.max_delay, self.base_delay * float(2 ** max(0, retry - 1)))
         return cap / 2 + rng.uniform(0, cap / 2)
+
+
+def _number(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
+    if value < 0 or (name == "RULEKIT_MAX_ATTEMPTS" and value < 1):
+        raise ConfigurationError(f"{name} is out of range: {raw!r}")
+    return value
 
 
 def is_retryable(code: str, status: int | None) -> bool:

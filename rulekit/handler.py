@@ -6,6 +6,8 @@ Configuration (environment variables of the function):
 - ``RULEKIT_RULE``: the rule to run when several are loaded (otherwise the rule named like the
   event's Config rule, or the only one).
 - ``RULEKIT_CONFIG_ENDPOINT`` / ``RULEKIT_ENDPOINT``: endpoint overrides (docs/delivery.md).
+- ``RULEKIT_API_TIMEOUT`` (seconds, default 10), ``RULEKIT_MAX_ATTEMPTS`` (default 5),
+  ``RULEKIT_RETRY_BASE_DELAY`` / ``RULEKIT_RETRY_MAX_DELAY`` (seconds, default 0.2 / 5).
 
 Credentials come from ``context.credentials`` (Python 3.10 runtimes) or the
 ``ALIBABA_CLOUD_*`` environment variables (Python 3.12). Any error is raised, so FC records the
@@ -27,7 +29,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import _redact
-from .api import ApiClient
+from .api import ApiClient, RetryPolicy
 from .config_api import ConfigApi
 from .credentials import Credentials, resolve_credentials
 from .deadline import Deadline
@@ -35,6 +37,7 @@ from .delivery import ConfigSink
 from .directory import DirectoryFolders
 from .dispatcher import Dispatcher
 from .endpoints import resolve_endpoint
+from .errors import ConfigurationError
 from .event import decode_event
 from .loader import ENV_RULE, ENV_RULES, RuleSet
 
@@ -45,7 +48,7 @@ log = logging.getLogger("rulekit.handler")
 # Warm FC instances reuse these: rule modules are imported once per RULEKIT_RULES value, and
 # the SDK client (and its keep-alive connection) once per credential set.
 _rules_cache: dict[str, RuleSet] = {}
-_client_cache: dict[tuple[str, str | None, str], ApiClient] = {}
+_client_cache: dict[tuple[object, ...], ApiClient] = {}
 
 
 def _rules(environ: Mapping[str, str]) -> RuleSet:
@@ -56,14 +59,30 @@ def _rules(environ: Mapping[str, str]) -> RuleSet:
     return rules
 
 
-def _client(credentials: Credentials, region: str, deadline: Deadline) -> ApiClient:
-    key = (credentials.access_key_id, credentials.security_token, region)
+def _client(
+    credentials: Credentials, region: str, deadline: Deadline, environ: Mapping[str, str]
+) -> ApiClient:
+    retry = RetryPolicy.from_env(environ)
+    timeout = _seconds(environ, "RULEKIT_API_TIMEOUT", 10.0)
+    key = (credentials.access_key_id, credentials.security_token, region, retry, timeout)
     client = _client_cache.get(key)
     if client is None:
         _client_cache.clear()  # rotated STS credentials: drop the old client
-        client = _client_cache[key] = ApiClient(credentials, region_id=region)
+        client = ApiClient(credentials, region_id=region, retry=retry, timeout=timeout)
+        _client_cache[key] = client
     client.deadline = deadline
     return client
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigurationError(f"{name} must be positive, got {raw!r}")
+    return value
 
 
 def run(
@@ -89,7 +108,7 @@ def run(
         or (decoded.resource.region if decoded.resource else None)
         or "cn-hangzhou"
     )
-    client = _client(credentials, str(region), deadline)
+    client = _client(credentials, str(region), deadline, env)
     config = ConfigApi(client, resolve_endpoint("Config", client.region_id, env))
     dispatcher.config = config
     if prepared.scope.needs_folders:

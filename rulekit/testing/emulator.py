@@ -135,7 +135,10 @@ class ConfigEmulator:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._server.serve_forever, daemon=True, name="rulekit-config-emulator"
+            target=self._server.serve_forever,
+            args=(0.05,),
+            daemon=True,
+            name="rulekit-config-emulator",
         )
         self._thread.start()
         return self
@@ -353,13 +356,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         params = dict(parse_qsl(split.query, keep_blank_values=True))
         params.update(parse_qsl(body, keep_blank_values=True))
         status, payload, call, fault = self.owner.process(split.path, params)
+        self.owner.record(call)  # before any delay, so a test sees the call its client timed out
         if isinstance(fault, Delay):
             time.sleep(fault.seconds)
         if isinstance(fault, (Drop, Delay)) and status == 0:
-            self.owner.record(call)
             self.close_connection = True
             return
-        self.owner.record(call)
         data = json.dumps(payload).encode()
         try:
             self.send_response(status)

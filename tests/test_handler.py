@@ -1,0 +1,256 @@
+"""The FC handler end to end: real SDK, real HTTP, the loopback emulator verifying signatures."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from conftest import load_event
+from sample_rules import contract
+
+from rulekit import (
+    ConfigurationError,
+    CredentialsError,
+    EventError,
+    ParamsError,
+    RuleNotFoundError,
+    ScopeError,
+)
+from rulekit.handler import handler, run
+from rulekit.testing import TEST_CREDENTIALS, FCContext, change_event
+
+CONTRACT = "sample_rules.contract"
+
+
+def _event(image: str = "m-1", tags: Any = None, **kwargs: Any) -> dict[str, Any]:
+    params = kwargs.pop("rule_parameters", {"imageIds": "m-1,m-2"})
+    return change_event(
+        "ACS::ECS::Instance",
+        "i-001",
+        {"ImageId": image},
+        tags={"env": ["prod"]} if tags is None else tags,
+        rule_parameters=params,
+        **kwargs,
+    )
+
+
+def test_compliant_instance_is_reported_through_put_evaluations(emulator, fc_context):
+    summary = run(
+        json.dumps(_event("m-2")).encode(),
+        fc_context,
+        environ=emulator.environ(RULEKIT_RULES=CONTRACT),
+    )
+    assert summary["delivered"] == 1
+    [call] = emulator.put_calls
+    assert call.product == "config"
+    assert call.access_key_id == TEST_CREDENTIALS.access_key_id
+    [evaluation] = json.loads(call.params["Evaluations"])
+    assert evaluation == {
+        "accountId": 1000000000001234,
+        "complianceResourceId": "i-001",
+        "complianceResourceType": "ACS::ECS::Instance",
+        "complianceRegionId": "cn-hangzhou",
+        "complianceResourceName": "i-001",
+        "complianceType": "COMPLIANT",
+        "orderingTimestamp": 1700000000123,
+    }
+
+
+def test_non_compliant_instance_carries_the_rule_annotation(emulator, fc_context):
+    run(_event("m-9"), fc_context, environ=emulator.environ(RULEKIT_RULES=CONTRACT))
+    [evaluation] = emulator.evaluations
+    assert evaluation["complianceType"] == "NON_COMPLIANT"
+    assert evaluation["annotation"] == "image m-9 is not approved"
+
+
+def test_event_may_be_bytes_str_or_dict(emulator, fc_context):
+    env = emulator.environ(RULEKIT_RULES=CONTRACT)
+    event = _event()
+    for form in (json.dumps(event).encode(), json.dumps(event), event):
+        run(form, fc_context, environ=env)
+    assert [e["complianceType"] for e in emulator.evaluations] == ["COMPLIANT"] * 3
+
+
+def test_fc_entry_point_reads_rules_and_endpoint_from_the_process_environment(
+    emulator, fc_context, monkeypatch
+):
+    for key, value in emulator.environ(RULEKIT_RULES=CONTRACT).items():
+        monkeypatch.setenv(key, value)
+    summary = handler(json.dumps(_event()).encode(), fc_context)
+    assert summary["compliance"] == {"COMPLIANT": 1}
+    assert len(emulator.put_calls) == 1
+
+
+def test_python312_runtime_takes_credentials_from_the_environment(emulator):
+    context = FCContext(with_credentials=False)  # FC 3.0 / Python 3.12: no context.credentials
+    run(_event(), context, environ=emulator.environ(RULEKIT_RULES=CONTRACT))
+    assert emulator.put_calls[0].access_key_id == TEST_CREDENTIALS.access_key_id
+
+
+def test_context_credentials_win_over_the_environment(emulator, fc_context):
+    env = emulator.environ(RULEKIT_RULES=CONTRACT)
+    env["ALIBABA_CLOUD_ACCESS_KEY_ID"] = "LTAI-not-the-function-role"
+    env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = "wrong-secret-value"
+    run(_event(), fc_context, environ=env)
+    assert [c.access_key_id for c in emulator.calls] == [TEST_CREDENTIALS.access_key_id]
+
+
+def test_sdk_env_aliyun_access_key_does_not_replace_the_function_role(
+    emulator, fc_context, monkeypatch
+):
+    # aliyun-python-sdk-core prefers these over an explicit STS credential; rulekit pins it.
+    monkeypatch.setenv("ALIYUN_ACCESS_KEY_ID", "LTAI-developer-laptop-key")
+    monkeypatch.setenv("ALIYUN_ACCESS_KEY_SECRET", "developer-laptop-secret")
+    run(_event(), fc_context, environ=emulator.environ(RULEKIT_RULES=CONTRACT))
+    assert [c.access_key_id for c in emulator.calls] == [TEST_CREDENTIALS.access_key_id]
+    assert emulator.put_calls
+
+
+def test_missing_credentials_fail_before_anything_is_sent(emulator):
+    env = {"RULEKIT_ENDPOINT": emulator.url, "RULEKIT_RULES": CONTRACT}
+    with pytest.raises(CredentialsError, match="ALIBABA_CLOUD_ACCESS_KEY_ID"):
+        run(_event(), FCContext(with_credentials=False), environ=env)
+    assert emulator.calls == []
+
+
+def test_out_of_scope_resource_is_not_applicable_and_the_rule_is_not_called(emulator, fc_context):
+    contract.CALLS.clear()
+    run(_event(tags={"env": ["dev"]}), fc_context, environ=emulator.environ(RULEKIT_RULES=CONTRACT))
+    [evaluation] = emulator.evaluations
+    assert evaluation["complianceType"] == "NOT_APPLICABLE"
+    assert "TagKeyScope" in evaluation["annotation"] or "tag scope" in evaluation["annotation"]
+    assert contract.CALLS == []
+
+
+def test_scope_keys_in_rule_parameters_override_the_declared_scope(emulator, fc_context):
+    contract.CALLS.clear()
+    params = {"imageIds": "m-1", "TagValueScope": "dev"}
+    run(
+        _event(tags={"env": ["dev"]}, rule_parameters=params),
+        fc_context,
+        environ=emulator.environ(RULEKIT_RULES=CONTRACT),
+    )
+    assert emulator.evaluations[0]["complianceType"] == "COMPLIANT"
+    assert contract.CALLS == ["i-001"]
+
+
+def test_region_scope_from_rule_parameters_excludes_other_regions(emulator, fc_context):
+    params = {"imageIds": "m-1", "RegionIdsScope": "cn-shanghai,cn-beijing"}
+    run(
+        _event(rule_parameters=params), fc_context, environ=emulator.environ(RULEKIT_RULES=CONTRACT)
+    )
+    [evaluation] = emulator.evaluations
+    assert evaluation["complianceType"] == "NOT_APPLICABLE"
+    assert "RegionIdsScope" in evaluation["annotation"]
+
+
+def test_invalid_scope_in_rule_parameters_sends_nothing(emulator, fc_context):
+    params = {"imageIds": "m-1", "TagKeyLogicScope": "XOR"}
+    with pytest.raises(ScopeError, match="TagKeyLogicScope"):
+        run(
+            _event(rule_parameters=params),
+            fc_context,
+            environ=emulator.environ(RULEKIT_RULES=CONTRACT),
+        )
+    assert emulator.calls == []
+
+
+def test_missing_parameter_raises_params_error_and_sends_nothing(emulator, fc_context):
+    with pytest.raises(ParamsError, match="imageIds"):
+        run(
+            _event(rule_parameters={}), fc_context, environ=emulator.environ(RULEKIT_RULES=CONTRACT)
+        )
+    assert emulator.calls == []
+
+
+@pytest.mark.parametrize(
+    "event, message",
+    [
+        (b"{not json", "not valid JSON"),
+        (b'{"invokingEvent": {"messageType": "ScheduledNotification"}}', "resultToken"),
+        (b'{"resultToken": "tok-123456"}', "invokingEvent"),
+    ],
+)
+def test_malformed_events_raise_event_error_and_send_nothing(emulator, fc_context, event, message):
+    with pytest.raises(EventError, match=message):
+        run(event, fc_context, environ=emulator.environ(RULEKIT_RULES=CONTRACT))
+    assert emulator.calls == []
+
+
+def test_documented_sample_with_broken_configuration_sends_nothing(emulator, fc_context):
+    event = load_event("faq-scheduled-ram-user.json")
+    with pytest.raises(EventError, match="configuration of ACS::RAM::User .* not valid JSON"):
+        run(event, fc_context, environ=emulator.environ(RULEKIT_RULES=CONTRACT))
+    assert emulator.calls == []
+
+
+def test_oversize_event_fetches_the_configuration_with_get_discovered_resource(
+    emulator, fc_context
+):
+    emulator.store.add(
+        "ACS::ECS::Instance",
+        "i-001",
+        region="cn-hangzhou",
+        configuration={"ImageId": "m-2", "Padding": "x" * 200_000},
+    )
+    event = _event(configuration_type="OVERSIZE")
+    assert "configuration" not in event["invokingEvent"]["configurationItem"]
+    run(event, fc_context, environ=emulator.environ(RULEKIT_RULES=CONTRACT))
+    [fetch] = emulator.calls_of("GetDiscoveredResource")
+    assert fetch.params == {
+        "ResourceId": "i-001",
+        "ResourceType": "ACS::ECS::Instance",
+        "Region": "cn-hangzhou",
+    }
+    assert emulator.evaluations[0]["complianceType"] == "COMPLIANT"
+
+
+def test_periodic_event_with_a_configuration_item_evaluates_it(emulator, fc_context):
+    event = load_event("change-ecs-instance.json")
+    event["invokingEvent"]["messageType"] = "ScheduledNotification"
+    summary = run(event, fc_context, environ=emulator.environ(RULEKIT_RULES=CONTRACT))
+    assert summary["messageType"] == "ScheduledNotification"
+    assert emulator.evaluations[0]["complianceResourceId"] == "i-bp1example0001"
+
+
+class TestRuleSelection:
+    def test_env_rulekit_rule_picks_one_of_several(self, emulator, fc_context):
+        env = emulator.environ(
+            RULEKIT_RULES=f"{CONTRACT},sample_rules.many", RULEKIT_RULE="always-compliant"
+        )
+        assert run(_event("m-9"), fc_context, environ=env)["rule"] == "always-compliant"
+
+    def test_event_rule_name_picks_the_matching_rule(self, emulator, fc_context):
+        event = _event("m-9")
+        event["configRuleName"] = "ecs-instance-image-check"
+        env = emulator.environ(RULEKIT_RULES=f"{CONTRACT},sample_rules.many")
+        assert run(event, fc_context, environ=env)["rule"] == "ecs-instance-image-check"
+
+    def test_ambiguous_choice_lists_the_loaded_rules(self, emulator, fc_context):
+        env = emulator.environ(RULEKIT_RULES=f"{CONTRACT},sample_rules.many")
+        with pytest.raises(RuleNotFoundError) as caught:
+            run(_event(), fc_context, environ=env)
+        for name in ("always-compliant", "ecs-instance-image-check", "fan-out", "RULEKIT_RULE"):
+            assert name in str(caught.value)
+        assert emulator.calls == []
+
+    def test_unknown_rulekit_rule_is_an_error(self, emulator, fc_context):
+        env = emulator.environ(RULEKIT_RULES=CONTRACT, RULEKIT_RULE="nope")
+        with pytest.raises(RuleNotFoundError, match="'nope'.*ecs-instance-image-check"):
+            run(_event(), fc_context, environ=env)
+
+    def test_no_rules_configured_says_to_set_rulekit_rules(self, emulator, fc_context):
+        with pytest.raises(RuleNotFoundError, match="RULEKIT_RULES"):
+            run(_event(), fc_context, environ=emulator.environ())
+
+    @pytest.mark.parametrize(
+        "module, message",
+        [
+            ("sample_rules.broken", "cannot import rule module 'sample_rules.broken'"),
+            ("sample_rules.empty", "defines no rules"),
+        ],
+    )
+    def test_bad_rule_module_names_the_module(self, emulator, fc_context, module, message):
+        with pytest.raises(ConfigurationError, match=message):
+            run(_event(), fc_context, environ=emulator.environ(RULEKIT_RULES=module))

@@ -1,0 +1,76 @@
+"""The public surface: names pinned, typed, lazy where it matters for FC cold starts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import rulekit
+import rulekit.testing
+
+
+def test_exported_names_are_pinned():
+    assert sorted(rulekit.__all__) == sorted(
+        [
+            "ApiError",
+            "Compliance",
+            "ConfigurationError",
+            "Context",
+            "CredentialsError",
+            "DeliveryError",
+            "EvaluationError",
+            "EventError",
+            "Evaluation",
+            "Params",
+            "ParamsError",
+            "Resource",
+            "Rule",
+            "RuleDefinitionError",
+            "RuleNotFoundError",
+            "RulekitError",
+            "Scope",
+            "ScopeError",
+            "__version__",
+            "rule",
+        ]
+    )
+    for name in rulekit.__all__:
+        assert getattr(rulekit, name) is not None
+
+
+def test_every_error_is_a_rulekit_error():
+    for name in rulekit.__all__:
+        value = getattr(rulekit, name)
+        if isinstance(value, type) and name.endswith("Error"):
+            assert issubclass(value, rulekit.RulekitError), name
+
+
+def test_testing_exports_resolve():
+    for name in rulekit.testing.__all__:
+        assert getattr(rulekit.testing, name) is not None
+
+
+def test_package_is_typed():
+    assert (Path(rulekit.__file__).parent / "py.typed").exists()
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport sys\nprint(' '.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return set(out.split())
+
+
+def test_a_rule_without_params_does_not_import_pydantic_or_the_cli():
+    loaded = _modules_after("from rulekit import rule, Compliance\nimport rulekit.handler")
+    assert "pydantic" not in loaded
+    assert "rulekit.cli" not in loaded and "argparse" not in loaded
+    assert "jsonpath_ng" not in loaded
+
+
+def test_the_sdk_is_imported_only_when_an_api_call_is_made():
+    assert "aliyunsdkcore.client" not in _modules_after("import rulekit.handler")

@@ -1,0 +1,194 @@
+"""Scope: the API's field names, comma strings, tag logic, overrides, folders."""
+
+from __future__ import annotations
+
+import pytest
+
+from rulekit import Resource, Scope, ScopeError
+from rulekit.api import ApiClient
+from rulekit.directory import DirectoryFolders
+from rulekit.handler import run
+from rulekit.testing import TEST_CREDENTIALS, change_event
+
+
+def _resource(**kwargs) -> Resource:
+    base = dict(
+        id="i-1",
+        type="ACS::ECS::Instance",
+        region="cn-hangzhou",
+        account_id="111",
+        name="web-1",
+        resource_group_id="rg-a",
+        tags={"env": ["prod"], "team": ["pay"]},
+    )
+    return Resource(**{**base, **kwargs})
+
+
+def _in(scope: dict, resource: Resource | None = None) -> bool:
+    return Scope.from_api(scope).why_out_of_scope(resource or _resource()) is None
+
+
+class TestFields:
+    def test_empty_scope_matches_everything(self):
+        assert _in({})
+
+    @pytest.mark.parametrize(
+        "field, inside, outside",
+        [
+            ("ResourceTypesScope", "ACS::ECS::Instance,ACS::ECS::Disk", "ACS::ECS::Disk"),
+            ("RegionIdsScope", "cn-shanghai, cn-hangzhou", "cn-shanghai"),
+            ("ResourceGroupIdsScope", "rg-a", "rg-b"),
+            ("ResourceIdsScope", "i-1,i-2", "i-2"),
+            ("ResourceNameScope", "web-1", "web-2"),
+            ("AccountIdsScope", "111,222", "222"),
+        ],
+    )
+    def test_include_fields(self, field, inside, outside):
+        assert _in({field: inside})
+        assert not _in({field: outside})
+
+    @pytest.mark.parametrize(
+        "field, value",
+        [
+            ("ExcludeRegionIdsScope", "cn-hangzhou"),
+            ("ExcludeResourceGroupIdsScope", "rg-x,rg-a"),
+            ("ExcludeResourceIdsScope", "i-1"),
+            ("ExcludeAccountIdsScope", "111"),
+        ],
+    )
+    def test_exclude_fields(self, field, value):
+        assert not _in({field: value})
+        assert _in({field: "something-else"})
+
+    def test_lists_are_accepted_as_well_as_comma_strings(self):
+        assert _in({"RegionIdsScope": ["cn-hangzhou", "cn-beijing"]})
+
+    def test_a_resource_without_a_group_is_outside_a_group_scope(self):
+        assert not _in({"ResourceGroupIdsScope": "rg-a"}, _resource(resource_group_id=None))
+
+    def test_the_reason_names_the_scope_field(self):
+        reason = Scope.from_api({"ExcludeRegionIdsScope": "cn-hangzhou"}).why_out_of_scope(
+            _resource()
+        )
+        assert reason == "cn-hangzhou is excluded by ExcludeRegionIdsScope"
+
+    @pytest.mark.parametrize(
+        "bad, message",
+        [
+            ({"RegionScope": "x"}, "unknown scope field 'RegionScope'"),
+            ({"TagKeyLogicScope": "XOR"}, "AND or OR"),
+            ({"TagsScope": "env=prod"}, "TagsScope must be a list"),
+            ({"TagsScope": [{"TagValue": "x"}]}, "has no TagKey"),
+            ({"RegionIdsScope": 5}, "comma-separated string or a list"),
+        ],
+    )
+    def test_invalid_scopes_are_rejected(self, bad, message):
+        with pytest.raises(ScopeError, match=message):
+            Scope.from_api(bad)
+
+
+class TestTags:
+    def test_legacy_key_and_value(self):
+        assert _in({"TagKeyScope": "env", "TagValueScope": "prod"})
+        assert not _in({"TagKeyScope": "env", "TagValueScope": "dev"})
+
+    def test_legacy_key_alone_matches_any_value(self):
+        assert _in({"TagKeyScope": "team"})
+        assert not _in({"TagKeyScope": "owner"})
+
+    def test_legacy_several_keys_or_by_default(self):
+        assert _in({"TagKeyScope": "owner,env"})
+
+    def test_legacy_several_keys_with_and_need_all(self):
+        assert _in({"TagKeyScope": "env,team", "TagKeyLogicScope": "AND"})
+        assert not _in({"TagKeyScope": "env,owner", "TagKeyLogicScope": "AND"})
+
+    def test_tags_scope_pairs_or(self):
+        scope = {
+            "TagsScope": [
+                {"TagKey": "env", "TagValue": "dev"},
+                {"TagKey": "team", "TagValue": "pay"},
+            ]
+        }
+        assert _in(scope)
+        assert not _in({**scope, "TagKeyLogicScope": "AND"})
+
+    def test_tags_scope_pairs_and(self):
+        scope = {
+            "TagsScope": [
+                {"TagKey": "env", "TagValue": "prod"},
+                {"TagKey": "team", "TagValue": "pay"},
+            ],
+            "TagKeyLogicScope": "and",
+        }
+        assert _in(scope)
+
+    def test_tags_scope_entry_without_value_matches_the_key(self):
+        assert _in({"TagsScope": [{"TagKey": "env"}]})
+        assert _in({"TagsScope": '[{"TagKey": "env", "TagValue": ""}]'})
+
+    def test_exclude_tags_scope_wins(self):
+        assert not _in(
+            {"TagKeyScope": "env", "ExcludeTagsScope": [{"TagKey": "team", "TagValue": "pay"}]}
+        )
+        assert _in({"ExcludeTagsScope": [{"TagKey": "team", "TagValue": "other"}]})
+
+    def test_untagged_resource_is_outside_any_tag_scope(self):
+        assert not _in({"TagKeyScope": "env"}, _resource(tags={}))
+
+    def test_tag_values_are_case_sensitive(self):
+        assert not _in({"TagKeyScope": "env", "TagValueScope": "Prod"})
+
+
+class TestOverrides:
+    def test_rule_parameters_split_into_scope_and_params(self):
+        scope, rest = Scope.split_parameters(
+            {"imageIds": "m-1", "RegionIdsScope": "cn-x", "excludeResourceIdsScope": "i-9"}
+        )
+        assert scope == {"RegionIdsScope": "cn-x", "ExcludeResourceIdsScope": "i-9"}
+        assert rest == {"imageIds": "m-1"}
+
+    def test_override_replaces_only_the_named_fields(self):
+        declared = Scope.from_api({"RegionIdsScope": "cn-a", "TagKeyScope": "env"})
+        merged = declared.override({"RegionIdsScope": "cn-b"})
+        assert merged.region_ids == ("cn-b",) and merged.tag_keys == ("env",)
+
+    def test_to_api_round_trips(self):
+        api = {
+            "RegionIdsScope": "cn-a,cn-b",
+            "TagsScope": [{"TagKey": "k", "TagValue": "v"}],
+            "TagKeyLogicScope": "AND",
+            "ExcludeResourceIdsScope": "i-1",
+        }
+        assert Scope.from_api(Scope.from_api(api).to_api()) == Scope.from_api(api)
+
+
+class TestFolders:
+    def test_folder_scope_without_a_resolver_is_an_error(self):
+        with pytest.raises(ScopeError, match="resource-directory lookup"):
+            Scope.from_api({"FolderIdsScope": "fd-1"}).why_out_of_scope(_resource())
+
+    def test_folders_resolved_through_resource_manager_over_http(self, emulator):
+        emulator.add_account("111", "fd-child", ["r-root", "fd-parent"])
+        folders = DirectoryFolders(ApiClient(TEST_CREDENTIALS), endpoint=emulator.url)
+        assert folders("111") == {"fd-child", "fd-parent", "r-root"}
+        folders("111")
+        assert len(emulator.calls_of("GetAccount")) == 1  # cached per account
+        scope = Scope.from_api({"FolderIdsScope": "fd-parent"})
+        assert scope.why_out_of_scope(_resource(), folders) is None
+        excluded = Scope.from_api({"ExcludeFolderIdsScope": "fd-child"})
+        assert "excluded folder fd-child" in excluded.why_out_of_scope(_resource(), folders)
+
+    def test_handler_applies_account_and_folder_scope_end_to_end(self, emulator, fc_context):
+        emulator.add_account("1000000000001234", "fd-dev", ["r-root"])
+        event = change_event(
+            "ACS::ECS::Instance",
+            "i-1",
+            {"ImageId": "m-1"},
+            tags={"env": ["prod"]},
+            rule_parameters={"imageIds": "m-1", "FolderIdsScope": "fd-prod"},
+        )
+        run(event, fc_context, environ=emulator.environ(RULEKIT_RULES="sample_rules.contract"))
+        [evaluation] = emulator.evaluations
+        assert evaluation["complianceType"] == "NOT_APPLICABLE"
+        assert "FolderIdsScope" in evaluation["annotation"]
