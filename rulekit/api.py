@@ -20,6 +20,7 @@ import json
 import logging
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from typing import Any
 from . import _redact
 from .credentials import Credentials
 from .deadline import Deadline
-from .errors import ApiError, ConfigurationError
+from .errors import ApiError
 
 __all__ = ["ApiClient", "RetryPolicy", "is_retryable"]
 
@@ -56,32 +57,9 @@ class RetryPolicy:
     base_delay: float = 0.2
     max_delay: float = 5.0
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> RetryPolicy:
-        """``RULEKIT_MAX_ATTEMPTS``, ``RULEKIT_RETRY_BASE_DELAY``, ``RULEKIT_RETRY_MAX_DELAY``."""
-        default = cls()
-        return cls(
-            max_attempts=int(_number(environ, "RULEKIT_MAX_ATTEMPTS", default.max_attempts)),
-            base_delay=_number(environ, "RULEKIT_RETRY_BASE_DELAY", default.base_delay),
-            max_delay=_number(environ, "RULEKIT_RETRY_MAX_DELAY", default.max_delay),
-        )
-
     def delay(self, retry: int, rng: random.Random) -> float:
         cap = min(self.max_delay, self.base_delay * float(2 ** max(0, retry - 1)))
         return cap / 2 + rng.uniform(0, cap / 2)
-
-
-def _number(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
-    if value < 0 or (name == "RULEKIT_MAX_ATTEMPTS" and value < 1):
-        raise ConfigurationError(f"{name} is out of range: {raw!r}")
-    return value
 
 
 def is_retryable(code: str, status: int | None) -> bool:
@@ -115,7 +93,18 @@ class ApiClient:
         self.connect_timeout = connect_timeout
         self._sleep = sleep
         self._rng = rng or random.Random()
-        self._sdk = _make_sdk_client(credentials, region_id, timeout, connect_timeout)
+        # One SDK client per thread: its HTTP session is not meant to be shared by threads
+        # (periodic sweeps fetch configurations concurrently).
+        self._local = threading.local()
+
+    @property
+    def _sdk(self) -> Any:
+        sdk = getattr(self._local, "sdk", None)
+        if sdk is None:
+            sdk = self._local.sdk = _make_sdk_client(
+                self.credentials, self.region_id, self.timeout, self.connect_timeout
+            )
+        return sdk
 
     def call(
         self, action: str, params: Mapping[str, Any], *, product: str, version: str, endpoint: str
@@ -166,7 +155,13 @@ class ApiClient:
         request.set_read_timeout(max(1.0, min(self.timeout, remaining)))
         request.set_connect_timeout(max(1.0, min(self.connect_timeout, remaining)))
         for key, value in params.items():
-            if value is not None:
+            if value is None:
+                continue
+            if key == "RegionId":
+                # In the query, where the SDK looks before adding the client's own region:
+                # otherwise the request would carry two different RegionIds.
+                request.add_query_param(key, _param(value))
+            else:
                 request.add_body_params(key, _param(value))
         try:
             body = self._sdk.do_action_with_exception(request)

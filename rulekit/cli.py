@@ -23,6 +23,7 @@ from .errors import RulekitError
 __all__ = ["main"]
 
 DEMO_RULES = "rulekit_ecs"
+DEMO_RULE = "ecs-instance-image-check"
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -41,7 +42,11 @@ def _demo(args: argparse.Namespace) -> int:
         event, source = sample_event(), "the embedded sample event (change-ecs-instance)"
     with ConfigEmulator() as emulator:
         context = FCContext(emulator.credentials)
-        summary = run(event, context, environ=emulator.environ(RULEKIT_RULES=args.rules))
+        summary = run(
+            event,
+            context,
+            environ=emulator.environ(RULEKIT_RULES=args.rules, RULEKIT_RULE=args.rule),
+        )
         evaluations = emulator.evaluations
         url = emulator.url
     print(f"rule {summary['rule']} on {source}:")
@@ -75,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--rules", default=DEMO_RULES, help=f"comma-separated rule modules (default: {DEMO_RULES})"
     )
+    demo.add_argument("--rule", default=DEMO_RULE, help=f"the rule to run (default: {DEMO_RULE})")
     demo.add_argument("--json", action="store_true", help="also print the handler's summary")
     demo.set_defaults(run=_demo)
     return parser

@@ -9,14 +9,15 @@ Example::
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .api import ApiClient
 from .endpoints import PRODUCTS, resolve_endpoint
 from .errors import ApiError
 
-__all__ = ["CONFIG_API_VERSION", "ConfigApi"]
+__all__ = ["CONFIG_API_VERSION", "ConfigApi", "DiscoveredPage"]
 
 CONFIG_API_VERSION = PRODUCTS["config"].version
 
@@ -54,20 +55,80 @@ class ConfigApi:
             )
 
     def get_discovered_resource(
-        self, resource_id: str, resource_type: str, region: str
+        self,
+        resource_id: str,
+        resource_type: str,
+        region: str,
+        *,
+        aggregator_id: str | None = None,
+        account_id: str | None = None,
     ) -> dict[str, Any]:
-        """The DiscoveredResourceDetail of one resource (its Configuration is a JSON string)."""
-        body = self.call(
-            "GetDiscoveredResource",
-            {"ResourceId": resource_id, "ResourceType": resource_type, "Region": region},
-        )
+        """The DiscoveredResourceDetail of one resource (its Configuration is a JSON string).
+        With ``aggregator_id``: GetAggregateDiscoveredResource for a member account's resource."""
+        params: dict[str, Any] = {
+            "ResourceId": resource_id,
+            "ResourceType": resource_type,
+            "Region": region,
+        }
+        action = "GetDiscoveredResource"
+        if aggregator_id:
+            action = "GetAggregateDiscoveredResource"
+            params.update(AggregatorId=aggregator_id, ResourceAccountId=account_id)
+        body = self.call(action, params)
         detail = body.get("DiscoveredResourceDetail")
         if not isinstance(detail, dict):
             raise ApiError(
-                f"GetDiscoveredResource returned no DiscoveredResourceDetail for "
-                f"{resource_type} {resource_id}",
-                action="GetDiscoveredResource",
+                f"{action} returned no DiscoveredResourceDetail for {resource_type} {resource_id}",
+                action=action,
                 code="InvalidResponse",
                 request_id=body.get("RequestId"),
             )
         return detail
+
+    def list_discovered_resources(
+        self,
+        resource_types: Sequence[str],
+        regions: Sequence[str] = (),
+        *,
+        aggregator_id: str | None = None,
+        page_size: int = 100,
+    ) -> Iterator[DiscoveredPage]:
+        """Every page of ListDiscoveredResources (or ListAggregateDiscoveredResources with
+        ``aggregator_id``), following NextToken; fetched one page at a time."""
+        action = "ListAggregateDiscoveredResources" if aggregator_id else "ListDiscoveredResources"
+        params: dict[str, Any] = {
+            "ResourceTypes": ",".join(resource_types),
+            "MaxResults": page_size,
+        }
+        if regions:
+            params["Regions"] = ",".join(regions)
+        if aggregator_id:
+            params["AggregatorId"] = aggregator_id
+        token: str | None = None
+        while True:
+            body = self.call(action, {**params, "NextToken": token})
+            profiles = body.get("DiscoveredResourceProfiles")
+            if not isinstance(profiles, dict):
+                raise ApiError(
+                    f"{action} returned no DiscoveredResourceProfiles",
+                    action=action,
+                    code="InvalidResponse",
+                    request_id=body.get("RequestId"),
+                )
+            items = profiles.get("DiscoveredResourceProfileList") or []
+            total = profiles.get("TotalCount")
+            token = profiles.get("NextToken") or None
+            yield DiscoveredPage(
+                list(items) if isinstance(items, list) else [],
+                total if isinstance(total, int) else None,
+            )
+            if not token:
+                return
+
+
+@dataclass(frozen=True)
+class DiscoveredPage:
+    """One page of discovered resource profiles, with the listing's TotalCount if given."""
+
+    profiles: list[Any]
+    total: int | None

@@ -2,7 +2,7 @@
 
 Order matters for "bad input sends nothing": the rule is selected and its scope and parameters
 are validated before any resource is evaluated or anything is sent. Scope filtering, evaluation
-assembly and delivery are one code path for every trigger type.
+assembly and delivery are one code path for change-triggered events and periodic sweeps.
 
 Example::
 
@@ -15,28 +15,34 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config_api import ConfigApi
 from .context import Context
 from .deadline import Deadline
 from .delivery import Delivery, Sink
-from .errors import EventError
+from .errors import ApiError, EventError
 from .evaluation import Compliance, Evaluation
 from .event import ConfigEvent, parse_configuration
 from .loader import RuleSet
 from .resource import Resource
 from .rule import Rule
 from .scope import FolderResolver, Scope
+from .tags import parse_tags
 
-__all__ = ["Dispatcher", "InvocationResult", "Prepared"]
+if TYPE_CHECKING:
+    from .calls import CloudApi
+    from .sweep import SweepOptions
+
+__all__ = ["Dispatcher", "InvocationResult", "Prepared", "complete"]
 
 log = logging.getLogger("rulekit.dispatcher")
 
-#: How many evaluations an InvocationResult keeps for display (counts cover all of them).
+#: How many evaluations / failures an InvocationResult keeps for display (counts cover all).
 KEEP_EVALUATIONS = 1000
+KEEP_FAILURES = 50
 
 
 @dataclass
@@ -50,14 +56,25 @@ class InvocationResult:
     calls: int = 0
     counts: Counter[str] = field(default_factory=Counter)
     evaluations: list[Evaluation] = field(default_factory=list, repr=False)
+    errors: int = 0
+    failures: list[str] = field(default_factory=list)
+    complete: bool = True
+    remaining: int | None = 0
+    delete_mode: bool = False
 
     def record(self, evaluation: Evaluation) -> None:
         self.counts[evaluation.compliance.value] += 1
         if len(self.evaluations) < KEEP_EVALUATIONS:
             self.evaluations.append(evaluation)
 
+    def fail(self, resource: str, message: str) -> None:
+        """Count a resource the sweep could not evaluate properly."""
+        self.errors += 1
+        if len(self.failures) < KEEP_FAILURES:
+            self.failures.append(f"{resource}: {message}"[:300])
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "rule": self.rule,
             "messageType": self.message_type,
             "resources": self.resources,
@@ -65,7 +82,16 @@ class InvocationResult:
             "delivered": self.delivered,
             "putEvaluationsCalls": self.calls,
             "compliance": dict(sorted(self.counts.items())),
+            "complete": self.complete,
+            "errors": self.errors,
         }
+        if not self.complete:
+            out["remaining"] = self.remaining
+        if self.failures:
+            out["failures"] = list(self.failures)
+        if self.delete_mode:
+            out["deleteMode"] = True
+        return out
 
 
 @dataclass(frozen=True)
@@ -78,8 +104,9 @@ class Prepared:
 
 
 class Dispatcher:
-    """Runs rules on decoded events. ``config`` is needed to fetch OVERSIZE configurations;
-    ``folders`` resolves an account's resource-directory folders for folder scopes."""
+    """Runs rules on decoded events. ``config`` fetches OVERSIZE configurations and lists
+    resources for sweeps; ``folders`` resolves resource-directory folders; ``api`` serves
+    ``ctx.call``; ``sweep`` tunes periodic sweeps."""
 
     def __init__(
         self,
@@ -89,12 +116,16 @@ class Dispatcher:
         folders: FolderResolver | None = None,
         deadline: Deadline | None = None,
         requested_rule: str | None = None,
+        api: CloudApi | None = None,
+        sweep: SweepOptions | None = None,
     ) -> None:
         self.rules = rules if isinstance(rules, RuleSet) else RuleSet(rules)
         self.config = config
         self.folders = folders
         self.deadline = deadline or Deadline(None)
         self.requested_rule = requested_rule
+        self.api = api
+        self.sweep_options = sweep
 
     def prepare(self, event: ConfigEvent) -> Prepared:
         """Select the rule and validate scope overrides and parameters (nothing is sent)."""
@@ -125,38 +156,53 @@ class Dispatcher:
         fc_context: Any = None,
         prepared: Prepared | None = None,
     ) -> InvocationResult:
-        """Evaluate the event's resource and deliver the evaluations through ``sink``."""
+        """Evaluate the event's resource (or sweep the account) and deliver through ``sink``."""
         prepared = prepared or self.prepare(event)
-        resource = event.resource
-        if resource is None:
-            raise EventError(
-                "this ScheduledNotification carries no configurationItem; evaluating every "
-                "resource of the rule's types (a periodic sweep) is not supported by this build"
-            )
-        if event.oversize:
-            resource = self.fetch_configuration(resource)
         result = InvocationResult(prepared.rule.name, event.message_type)
         delivery = Delivery(sink)
         ctx = Context(
             event=event,
             rule=prepared.rule,
-            resource=resource,
+            resource=event.resource,
             fc_context=fc_context,
             deadline=self.deadline,
+            api=self.api,
         )
-        for evaluation in self.evaluate(prepared, resource, ctx):
-            delivery.add(evaluation)
-            result.record(evaluation)
-        result.resources += 1
-        delivery.close()
-        result.delivered, result.calls = delivery.delivered, delivery.calls
+        failure: ApiError | None = None
+        if event.resource is None:
+            from .sweep import Sweep, SweepOptions
+
+            options = self.sweep_options or SweepOptions()
+            try:
+                Sweep(self, prepared, ctx, options).run(delivery, result)
+            except ApiError as exc:  # listing failed: deliver what was evaluated, then fail
+                failure, result.complete = exc, False
+                result.remaining = None
+            result.delete_mode = options.delete_mode and result.complete and result.errors == 0
+        else:
+            resource = event.resource
+            if event.oversize:
+                resource = self.fetch_configuration(resource)
+                ctx = ctx.for_resource(resource)
+            for evaluation in self.evaluate(prepared, resource, ctx):
+                delivery.add(evaluation)
+                result.record(evaluation)
+            result.resources += 1
+        try:
+            delivery.close(delete_mode=result.delete_mode)
+        finally:
+            result.delivered, result.calls = delivery.delivered, delivery.calls
         log.info(
-            "rule %s: %d evaluation(s) %s delivered in %d PutEvaluations call(s)",
+            "rule %s: %d resource(s), %d evaluation(s) %s delivered in %d PutEvaluations call(s)%s",
             prepared.rule.name,
+            result.resources,
             sum(result.counts.values()),
             dict(result.counts),
             result.calls,
+            f"; {result.errors} error(s)" if result.errors else "",
         )
+        if failure is not None:
+            raise failure
         return result
 
     def evaluate(self, prepared: Prepared, resource: Resource, ctx: Context) -> list[Evaluation]:
@@ -190,30 +236,46 @@ class Dispatcher:
                     resource.id,
                 )
         ordering = ctx.ordering_timestamp
-        return [_complete(ev, resource, ordering) for ev in evaluations]
+        return [complete(ev, resource, ordering) for ev in evaluations]
 
-    def fetch_configuration(self, resource: Resource) -> Resource:
-        """Fill in the configuration Cloud Config left out of an OVERSIZE event."""
+    def fetch_configuration(
+        self, resource: Resource, *, aggregator_id: str | None = None
+    ) -> Resource:
+        """A copy of ``resource`` with its configuration (and resource group and tags, when the
+        listing lacked them) from GetDiscoveredResource."""
         if self.config is None:
             raise EventError(
-                f"the event for {resource.type} {resource.id} is OVERSIZE and no "
-                "Config API client is available to fetch its configuration"
+                f"the configuration of {resource.type} {resource.id} must be "
+                "fetched and no Config API client is available"
             )
-        detail = self.config.get_discovered_resource(resource.id, resource.type, resource.region)
-        configuration = parse_configuration(
-            detail.get("Configuration"), f"{resource.type} {resource.id}"
+        detail = self.config.get_discovered_resource(
+            resource.id,
+            resource.type,
+            resource.region,
+            aggregator_id=aggregator_id,
+            account_id=resource.account_id or None,
         )
+        where = f"{resource.type} {resource.id}"
         fetched = Resource(**{slot: getattr(resource, slot) for slot in Resource.__slots__})
-        fetched.configuration = configuration
+        fetched.configuration = parse_configuration(detail.get("Configuration"), where)
+        fetched.resource_group_id = (
+            resource.resource_group_id or detail.get("ResourceGroupId") or None
+        )
+        if not resource.tags and detail.get("Tags"):
+            fetched.tags = parse_tags(detail.get("Tags"))
+        if not resource.account_id and detail.get("AccountId"):
+            fetched.account_id = str(detail["AccountId"])
         return fetched
 
 
-def _complete(evaluation: Evaluation, resource: Resource, ordering: int) -> Evaluation:
+def complete(evaluation: Evaluation, resource: Resource, ordering: int) -> Evaluation:
+    """Fill what a rule may leave out: region and account (the resource's) and the ordering
+    timestamp (the event's)."""
     same = evaluation.resource_id == resource.id and evaluation.resource_type == resource.type
-    changes: Mapping[str, Any] = {
-        "region_id": evaluation.region_id or resource.region,
-        "account_id": evaluation.account_id or resource.account_id,
-        "ordering_timestamp": ordering,
-        "resource_name": evaluation.resource_name or (resource.name if same else None),
-    }
-    return replace(evaluation, **changes)
+    return replace(
+        evaluation,
+        region_id=evaluation.region_id or resource.region,
+        account_id=evaluation.account_id or resource.account_id,
+        ordering_timestamp=ordering,
+        resource_name=evaluation.resource_name or (resource.name if same else None),
+    )

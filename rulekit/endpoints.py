@@ -19,7 +19,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["PRODUCTS", "Product", "resolve_endpoint"]
+__all__ = ["PRODUCTS", "Product", "product", "resolve_endpoint"]
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,27 @@ def _config_endpoint(region: str) -> str:
     return "config.ap-southeast-1.aliyuncs.com"
 
 
+#: Known products by lower-case name: default API version and public endpoint.
 PRODUCTS: dict[str, Product] = {
-    "config": Product("Config", "2020-09-07", "{config}"),
-    "resourcemanager": Product("ResourceManager", "2020-03-31", "resourcemanager.aliyuncs.com"),
+    p.name.lower(): p
+    for p in (
+        Product("Config", "2020-09-07", "{config}"),
+        Product("ResourceManager", "2020-03-31", "resourcemanager.aliyuncs.com"),
+        Product("Ecs", "2014-05-26", "ecs.{region}.aliyuncs.com"),
+        Product("Vpc", "2016-04-28", "vpc.{region}.aliyuncs.com"),
+        Product("Ram", "2015-05-01", "ram.aliyuncs.com"),
+        Product("Rds", "2014-08-15", "rds.aliyuncs.com"),
+        Product("Slb", "2014-05-15", "slb.{region}.aliyuncs.com"),
+        Product("Sts", "2015-04-01", "sts.aliyuncs.com"),
+        Product("Kms", "2016-01-20", "kms.{region}.aliyuncs.com"),
+        Product("Actiontrail", "2020-07-06", "actiontrail.{region}.aliyuncs.com"),
+    )
 }
+
+
+def product(name: str) -> Product | None:
+    """The known product called ``name`` (case-insensitive), or None."""
+    return PRODUCTS.get(name.replace("-", "").replace("_", "").lower())
 
 
 def resolve_endpoint(product: str, region: str, environ: Mapping[str, str] | None = None) -> str:

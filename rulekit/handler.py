@@ -29,7 +29,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import _redact
-from .api import ApiClient, RetryPolicy
+from .api import ApiClient
+from .calls import CloudApi
 from .config_api import ConfigApi
 from .credentials import Credentials, resolve_credentials
 from .deadline import Deadline
@@ -37,52 +38,46 @@ from .delivery import ConfigSink
 from .directory import DirectoryFolders
 from .dispatcher import Dispatcher
 from .endpoints import resolve_endpoint
-from .errors import ConfigurationError
 from .event import decode_event
-from .loader import ENV_RULE, ENV_RULES, RuleSet
+from .loader import RuleSet
+from .settings import Settings
 
 __all__ = ["handler", "run"]
 
 log = logging.getLogger("rulekit.handler")
 
 # Warm FC instances reuse these: rule modules are imported once per RULEKIT_RULES value, and
-# the SDK client (and its keep-alive connection) once per credential set.
-_rules_cache: dict[str, RuleSet] = {}
+# the SDK client (and its keep-alive connection) once per credential set and settings.
+_rules_cache: dict[tuple[str, ...], RuleSet] = {}
 _client_cache: dict[tuple[object, ...], ApiClient] = {}
 
 
-def _rules(environ: Mapping[str, str]) -> RuleSet:
-    key = environ.get(ENV_RULES, "")
-    rules = _rules_cache.get(key)
+def _rules(settings: Settings) -> RuleSet:
+    rules = _rules_cache.get(settings.rules)
     if rules is None:
-        rules = _rules_cache[key] = RuleSet.from_env(environ)
+        rules = _rules_cache[settings.rules] = RuleSet.from_modules(settings.rules)
     return rules
 
 
 def _client(
-    credentials: Credentials, region: str, deadline: Deadline, environ: Mapping[str, str]
+    credentials: Credentials, region: str, deadline: Deadline, settings: Settings
 ) -> ApiClient:
-    retry = RetryPolicy.from_env(environ)
-    timeout = _seconds(environ, "RULEKIT_API_TIMEOUT", 10.0)
-    key = (credentials.access_key_id, credentials.security_token, region, retry, timeout)
+    key = (
+        credentials.access_key_id,
+        credentials.security_token,
+        region,
+        settings.retry,
+        settings.api_timeout,
+    )
     client = _client_cache.get(key)
     if client is None:
         _client_cache.clear()  # rotated STS credentials: drop the old client
-        client = ApiClient(credentials, region_id=region, retry=retry, timeout=timeout)
+        client = ApiClient(
+            credentials, region_id=region, retry=settings.retry, timeout=settings.api_timeout
+        )
         _client_cache[key] = client
     client.deadline = deadline
     return client
-
-
-def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = environ.get(name)
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigurationError(f"{name} must be positive, got {raw!r}")
-    return value
 
 
 def run(
@@ -96,10 +91,13 @@ def run(
     env = os.environ if environ is None else environ
     started = time.monotonic() if started is None else started
     _redact.install()
+    settings = Settings.from_env(env)
     deadline = Deadline.from_context(context, started=started)
-    rules = _rules(env)
+    rules = _rules(settings)
     decoded = decode_event(event)
-    dispatcher = Dispatcher(rules, deadline=deadline, requested_rule=env.get(ENV_RULE) or None)
+    dispatcher = Dispatcher(
+        rules, deadline=deadline, requested_rule=settings.rule, sweep=settings.sweep
+    )
     prepared = dispatcher.prepare(decoded)  # bad rule selection, scope or params: nothing sent
     credentials = resolve_credentials(context, env)
     region = (
@@ -108,9 +106,10 @@ def run(
         or (decoded.resource.region if decoded.resource else None)
         or "cn-hangzhou"
     )
-    client = _client(credentials, str(region), deadline, env)
+    client = _client(credentials, str(region), deadline, settings)
     config = ConfigApi(client, resolve_endpoint("Config", client.region_id, env))
     dispatcher.config = config
+    dispatcher.api = CloudApi(client, environ=env)
     if prepared.scope.needs_folders:
         dispatcher.folders = DirectoryFolders(
             client, resolve_endpoint("ResourceManager", client.region_id, env)

@@ -1,8 +1,8 @@
 """Find the rules to run: the ``Rule`` objects defined in the modules a deployment names.
 
-Modules come from env ``RULEKIT_RULES`` (comma-separated import paths). A rule is any
-module-level :class:`~rulekit.rule.Rule` (what ``@rule`` returns), so no global registry is
-involved and tests can build rule sets freely.
+Modules come from env ``RULEKIT_RULES`` (comma-separated import paths). A module's rules are the
+ones it defines with ``@rule`` or ``condition_rule`` (recorded by module when defined), so a
+module that imports another's rules does not own them, and tests can build rule sets freely.
 
 Example::
 
@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from types import ModuleType
 
 from .errors import ConfigurationError, RuleDefinitionError, RulekitError, RuleNotFoundError
-from .rule import Rule
+from .rule import Rule, defined_in
 
 __all__ = ["ENV_RULE", "ENV_RULES", "RuleSet", "import_rule_module", "rules_in_module"]
 
@@ -27,8 +27,9 @@ ENV_RULE = "RULEKIT_RULE"
 
 
 def rules_in_module(module: ModuleType) -> list[Rule]:
-    """Every Rule defined at module level, in definition order."""
-    return [value for value in vars(module).values() if isinstance(value, Rule)]
+    """Every rule the module defines (``@rule`` or ``condition_rule``), in definition order.
+    Rules it merely imports from another module are not its own."""
+    return defined_in(module.__name__)
 
 
 def import_rule_module(name: str, origin: str = ENV_RULES) -> ModuleType:

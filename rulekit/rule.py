@@ -38,7 +38,15 @@ if TYPE_CHECKING:
     from .params import Params
     from .resource import Resource
 
-__all__ = ["FREQUENCIES", "INJECTABLE", "RESOURCE_TYPE_PATTERN", "TRIGGERS", "Rule", "rule"]
+__all__ = [
+    "FREQUENCIES",
+    "INJECTABLE",
+    "RESOURCE_TYPE_PATTERN",
+    "TRIGGERS",
+    "Rule",
+    "defined_in",
+    "rule",
+]
 
 TRIGGERS = (CHANGE_NOTIFICATION, SCHEDULED_NOTIFICATION)
 FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
@@ -46,6 +54,30 @@ FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFo
 INJECTABLE = ("resource", "params", "ctx")
 RESOURCE_TYPE_PATTERN = re.compile(r"^ACS::[A-Za-z0-9]+::[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$")
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+# module name -> {rule name: Rule}, in definition order: what a module "defines".
+_DEFINED: dict[str, dict[str, Rule]] = {}
+
+
+def defined_in(module: str) -> list[Rule]:
+    """The rules defined by module ``module`` (by @rule or condition_rule), in order."""
+    return list(_DEFINED.get(module, {}).values())
+
+
+def _register(rule: Rule, module_level: bool) -> None:
+    # Only rules defined at a module's top level belong to it; a rule built inside a function
+    # (a test, a factory) is the caller's to pass around.
+    if rule.module is None or not module_level:
+        return
+    rules = _DEFINED.setdefault(rule.module, {})
+    existing = rules.get(rule.name)
+    if existing is not None and existing.location != rule.location:
+        raise RuleDefinitionError(
+            f"two rules are named {rule.name!r} in {rule.module}: {existing.location} and "
+            f"{rule.location}; pass name= to one of them"
+        )
+    rules[rule.name] = rule  # same place again: a module reload replaces it
 
 
 def _where(func: Callable[..., Any]) -> str:
@@ -74,12 +106,14 @@ class Rule:
         triggers: Sequence[str] | str | None = None,
         frequency: str | None = None,
         location: str | None = None,
+        module: str | None = None,
+        module_level: bool | None = None,
         evaluate: Callable[..., Any] | None = None,
     ) -> None:
         self.func = func
         self.location = location or (_where(func) if func else "?")
         self.name = name
-        self.module: str | None = getattr(func, "__module__", None)
+        self.module: str | None = module or getattr(func, "__module__", None)
         self.description = description if description is not None else _doc(func)
         self.resource_types = self._check_types(resource_types)
         self.params_model = self._check_params(params)
@@ -94,8 +128,15 @@ class Rule:
         self.scope = declared
         self._evaluate = evaluate or func
         self._wants = self._check_signature(self._evaluate)
+        #: The declarative condition of a condition_rule (None for a Python rule).
+        self.condition: Any = None
+        #: Parameters that must be present when the rule has no Params model.
+        self.required_params: tuple[str, ...] = ()
         if not _NAME_PATTERN.match(name):
             raise self._error("a rule name is 1-128 letters, digits, '-', '_' or '.'")
+        if module_level is None:
+            module_level = "<locals>" not in getattr(func, "__qualname__", "<locals>")
+        _register(self, module_level)
 
     # -- definition checks ------------------------------------------------------------------
     def _error(self, message: str) -> RuleDefinitionError:
@@ -179,6 +220,17 @@ class Rule:
         """The rule's parameters: a validated Params instance, or the raw dict when the rule
         declares no model."""
         if self.params_model is None:
+            missing = [n for n in self.required_params if raw.get(n) in (None, "")]
+            if missing:
+                from .errors import ParamsError
+
+                detail = "; ".join(
+                    f"rule parameter {n!r} is required but was not given" for n in missing
+                )
+                raise ParamsError(
+                    f"invalid rule parameters for {self.name}: {detail}",
+                    {n: "is required but was not given" for n in missing},
+                )
             return dict(raw)
         from .params import parse_params
 

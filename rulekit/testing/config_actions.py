@@ -90,6 +90,36 @@ def register(emulator: ConfigEmulator) -> None:
             raise ApiCallError(404, "ResourceNotExists", "The resource does not exist.")
         return {"DiscoveredResourceDetail": item.detail()}
 
+    def aggregator(params: dict[str, str]) -> None:
+        if params.get("AggregatorId") != emulator.aggregator_id or not emulator.aggregator_id:
+            raise ApiCallError(
+                404, "Invalid.AggregatorId.Value", "The specified aggregator does not exist."
+            )
+
+    def get_aggregate_discovered_resource(params: dict[str, str]) -> dict[str, Any]:
+        aggregator(params)
+        return get_discovered_resource(params)
+
+    def list_aggregate_discovered_resources(params: dict[str, str]) -> dict[str, Any]:
+        aggregator(params)
+        return list_discovered_resources(params)
+
+    def assume_role(params: dict[str, str]) -> dict[str, Any]:
+        arn = params.get("RoleArn", "")
+        if not arn.startswith("acs:ram::") or ":role/" not in arn:
+            raise ApiCallError(400, "InvalidParameter.RoleArn", "The RoleArn is invalid.")
+        account = arn.split("::", 1)[1].split(":", 1)[0]
+        creds = emulator.issue_credentials(account)
+        return {
+            "Credentials": {
+                "AccessKeyId": creds.access_key_id,
+                "AccessKeySecret": creds.access_key_secret,
+                "SecurityToken": creds.security_token,
+                "Expiration": "2099-01-01T00:00:00Z",
+            },
+            "AssumedRoleUser": {"Arn": f"{arn}/rulekit", "AssumedRoleId": "rulekit"},
+        }
+
     def list_discovered_resources(params: dict[str, str]) -> dict[str, Any]:
         types = {t for t in params.get("ResourceTypes", "").split(",") if t} or None
         regions = {r for r in params.get("Regions", "").split(",") if r} or None
@@ -128,5 +158,10 @@ def register(emulator: ConfigEmulator) -> None:
     emulator.handle("config", "PutEvaluations", put_evaluations)
     emulator.handle("config", "GetDiscoveredResource", get_discovered_resource)
     emulator.handle("config", "ListDiscoveredResources", list_discovered_resources)
+    emulator.handle("config", "GetAggregateDiscoveredResource", get_aggregate_discovered_resource)
+    emulator.handle(
+        "config", "ListAggregateDiscoveredResources", list_aggregate_discovered_resources
+    )
+    emulator.handle("sts", "AssumeRole", assume_role)
     emulator.handle("resourcemanager", "GetAccount", get_account)
     emulator.handle("resourcemanager", "ListAncestors", list_ancestors)

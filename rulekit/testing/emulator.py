@@ -80,6 +80,10 @@ class Call:
     access_key_id: str | None = None
     fault: Fault | None = None
     at: float = field(default_factory=time.time)
+    #: The member account whose assumed-role credentials signed the call (None: the function's).
+    account_id: str | None = None
+    #: The request's RegionId (a common parameter: the caller's, or the SDK client's region).
+    region_id: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -114,6 +118,10 @@ class ConfigEmulator:
         self.calls: list[Call] = []
         self.evaluations: list[dict[str, Any]] = []
         self.accounts: dict[str, tuple[str, list[str]]] = {}
+        #: The account group ListAggregate*/GetAggregate* accept (None: no aggregator).
+        self.aggregator_id: str | None = None
+        #: access key id -> member account, for credentials issued by AssumeRole.
+        self.assumed: dict[str, str] = {}
         self._faults: dict[str, deque[Fault]] = {}
         self._always: dict[str, Fault] = {}
         self._handlers: dict[tuple[str, str], Handler] = {}
@@ -194,6 +202,20 @@ class ConfigEmulator:
     def stub(self, product: str, action: str, response: dict[str, Any]) -> None:
         """Answer ``product``/``action`` with a recorded JSON response."""
         self.handle(product, action, lambda params: response)
+
+    def issue_credentials(self, account_id: str) -> Credentials:
+        """New STS credentials for ``account_id`` (what AssumeRole hands out), accepted from now
+        on; calls signed with them are recorded with ``Call.account_id``."""
+        n = len(self.assumed) + 1
+        creds = Credentials(
+            f"STS.assumed-{account_id}-{n}",
+            f"assumed-secret-{account_id}-{n}x",
+            f"assumed-token-{account_id}-{n}-abcdefgh",
+        )
+        with self._lock:
+            self.keys[creds.access_key_id] = creds
+            self.assumed[creds.access_key_id] = account_id
+        return creds
 
     def add_account(self, account_id: str, folder_id: str, ancestors: list[str]) -> None:
         """A resource-directory member account in ``folder_id``, under ``ancestors``."""
@@ -293,11 +315,18 @@ class ConfigEmulator:
     ) -> tuple[int, dict[str, Any], Call, Fault | None]:
         action = params.get("Action", "")
         own = {k: v for k, v in params.items() if k not in _COMMON}
-        call = Call(product="?", action=action, params=own, access_key_id=params.get("AccessKeyId"))
+        call = Call(
+            product="?",
+            action=action,
+            params=own,
+            access_key_id=params.get("AccessKeyId"),
+            region_id=params.get("RegionId"),
+        )
         fault: Fault | None = None
         try:
             call.product = self._product(path, params)
             self._authenticate(params)
+            call.account_id = self.assumed.get(params.get("AccessKeyId", ""))
             fault = self._next_fault(action)
             if isinstance(fault, Pass):
                 fault = None

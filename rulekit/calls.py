@@ -1,0 +1,183 @@
+"""Calling Alibaba Cloud RPC APIs from a rule: ``ctx.call`` and ``ctx.paginate``.
+
+Calls use the function's credentials and rulekit's retry policy (the same as delivery). Known
+products (``endpoints.PRODUCTS``: Ecs, Vpc, Ram, Rds, Slb, Config, Sts, ...) have default
+versions and endpoints; ``RULEKIT_<PRODUCT>_ENDPOINT`` / ``RULEKIT_ENDPOINT`` override them.
+With ``account_id=``, the call runs in that member account through STS AssumeRole on
+``acs:ram::<account>:role/<RULEKIT_ASSUME_ROLE_NAME>``, credentials cached until near expiry.
+
+Example::
+
+    @rule(resource_type="ACS::ECS::Instance")
+    def ecs_image_owner_system(resource, ctx):
+        images = ctx.call("Ecs", "DescribeImages", RegionId=resource.region,
+                          ImageId=resource["$.ImageId"])
+        ...
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from .api import ApiClient
+from .credentials import Credentials
+from .endpoints import product, resolve_endpoint
+from .errors import ApiError, ConfigurationError
+
+__all__ = ["DEFAULT_ROLE_NAME", "CloudApi"]
+
+#: The role Resource Directory creates in every member account for the management account.
+DEFAULT_ROLE_NAME = "ResourceDirectoryAccountAccessRole"
+_REFRESH_BEFORE = 300.0  # seconds before expiry at which assumed credentials are renewed
+_MAX_PAGES = 10_000
+
+
+class CloudApi:
+    """RPC calls for rules. ``client_for(credentials)`` builds the ApiClient (injectable)."""
+
+    def __init__(
+        self,
+        client: ApiClient,
+        *,
+        environ: Mapping[str, str] | None = None,
+        client_for: Callable[[Credentials], ApiClient] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.environ: Mapping[str, str] = environ if environ is not None else {}
+        self._client_for = client_for or (
+            lambda creds: ApiClient(
+                creds,
+                region_id=client.region_id,
+                retry=client.retry,
+                deadline=client.deadline,
+                timeout=client.timeout,
+            )
+        )
+        self._clock = clock
+        self._assumed: dict[str, tuple[float, ApiClient]] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def role_name(self) -> str:
+        return self.environ.get("RULEKIT_ASSUME_ROLE_NAME") or DEFAULT_ROLE_NAME
+
+    def call(
+        self,
+        product_name: str,
+        action: str,
+        version: str | None = None,
+        region: str | None = None,
+        *,
+        account_id: str | None = None,
+        **params: Any,
+    ) -> dict[str, Any]:
+        """Call ``product_name``.``action`` and return the JSON body (``ApiError`` on failure)."""
+        known = product(product_name)
+        version = version or (known.version if known else None)
+        if version is None:
+            raise ConfigurationError(
+                f"unknown product {product_name!r}: pass version= "
+                "(and set RULEKIT_<PRODUCT>_ENDPOINT if needed)"
+            )
+        region = region or str(params.get("RegionId") or self.client.region_id)
+        endpoint = resolve_endpoint(product_name, region, self.environ)
+        client = self.client if account_id is None else self._member(str(account_id))
+        name = known.name if known else product_name
+        return client.call(action, params, product=name, version=version, endpoint=endpoint)
+
+    def paginate(
+        self,
+        product_name: str,
+        action: str,
+        items: str,
+        version: str | None = None,
+        region: str | None = None,
+        *,
+        account_id: str | None = None,
+        page_size: int = 50,
+        **params: Any,
+    ) -> Iterator[Any]:
+        """Yield every item of a list API across pages. ``items`` is the dotted path of the list
+        in the response (``"Images.Image"``). NextToken-style APIs are detected from the first
+        response; otherwise PageNumber/PageSize paging runs until TotalCount or a short page."""
+        style = "token" if "NextToken" in params or "MaxResults" in params else "auto"
+        page, seen, token = 1, 0, params.pop("NextToken", None)
+        for _ in range(_MAX_PAGES):
+            query = dict(params)
+            if style == "token":
+                query.setdefault("MaxResults", page_size)
+                if token:
+                    query["NextToken"] = token
+            else:
+                query.update(PageNumber=page, PageSize=page_size)
+            body = self.call(product_name, action, version, region, account_id=account_id, **query)
+            found = _dig(body, items)
+            yield from found
+            seen += len(found)
+            if style == "auto":  # the first answer tells which paging the API uses
+                style = "token" if "NextToken" in body else "page"
+            if style == "token":
+                token = body.get("NextToken")
+                if not token:
+                    return
+                continue
+            total = body.get("TotalCount")
+            if not found or len(found) < page_size or (isinstance(total, int) and seen >= total):
+                return
+            page += 1
+        raise ApiError(
+            f"{action} returned more than {_MAX_PAGES} pages", action=action, code="TooManyPages"
+        )
+
+    def _member(self, account_id: str) -> ApiClient:
+        with self._lock:
+            cached = self._assumed.get(account_id)
+            if cached is not None and cached[0] - self._clock() > _REFRESH_BEFORE:
+                return cached[1]
+            body = self.call(
+                "Sts",
+                "AssumeRole",
+                RoleArn=f"acs:ram::{account_id}:role/{self.role_name}",
+                RoleSessionName="rulekit",
+                DurationSeconds=3600,
+            )
+            creds = body.get("Credentials")
+            if not isinstance(creds, dict) or not creds.get("AccessKeyId"):
+                raise ApiError(
+                    f"AssumeRole into account {account_id} returned no credentials",
+                    action="AssumeRole",
+                    code="InvalidResponse",
+                )
+            member = self._client_for(
+                Credentials(
+                    creds["AccessKeyId"], creds["AccessKeySecret"], creds.get("SecurityToken")
+                )
+            )
+            self._assumed[account_id] = (_expiry(creds.get("Expiration"), self._clock()), member)
+            return member
+
+
+def _dig(body: Mapping[str, Any], dotted: str) -> list[Any]:
+    node: Any = body
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping):
+            return []
+        node = node.get(part)
+    if node is None:
+        return []
+    return list(node) if isinstance(node, list) else [node]
+
+
+def _expiry(text: Any, now: float) -> float:
+    if isinstance(text, str):
+        try:
+            stamp = datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+            return stamp.timestamp()
+        except ValueError:
+            pass
+    return now + 3600  # AssumeRole's DurationSeconds when the response does not say

@@ -1,0 +1,397 @@
+"""Declarative rules: a condition in exactly the platform's custom-condition-rule format.
+
+A condition is a group ``{"operator": "and"|"or", "children": [...]}`` of clauses
+``{"featurePath": "$.Status", "operator": "StringEquals", "desired": "Running", "children": []}``
+and nested groups. A true condition means COMPLIANT; a false one is NON_COMPLIANT with the
+platform-style annotation of the first failing clause. A desired value ``"{{name}}"`` refers to
+the rule parameter ``name``. Everything is checked when the rule is defined.
+
+Example::
+
+    ecs_running = condition_rule(
+        "ecs-instance-running", "ACS::ECS::Instance",
+        all_of(path("$.Status").string_equals("Running"),
+               path("$.Cpu").greater_or_equals(param("cpuCount"))))
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import RuleDefinitionError, RulekitError
+from .evaluation import Compliance
+from .operators import OPERATORS, Operator, as_list
+from .paths import JsonPath, compile_path
+from .resource import Resource
+from .rule import Rule
+
+__all__ = [
+    "Clause",
+    "Condition",
+    "Group",
+    "PathBuilder",
+    "all_of",
+    "any_of",
+    "condition_rule",
+    "param",
+    "parse_condition",
+    "path",
+]
+
+_PARAM = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}$")
+_NO_VALUE = object()
+
+
+class ConditionError(RulekitError):
+    """A condition is malformed; raised (as RuleDefinitionError) when the rule is defined."""
+
+
+@dataclass(frozen=True, eq=False)
+class Clause:
+    """One clause. ``data`` is the clause's platform JSON (kept whole, so export is lossless)."""
+
+    data: dict[str, Any]
+    where: str = "condition"
+    _path: JsonPath = field(init=False, repr=False)
+    _op: Operator = field(init=False, repr=False)
+    _desired: Any = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        feature = self.data.get("featurePath")
+        op_name = self.data.get("operator")
+        if not isinstance(feature, str) or not feature:
+            raise ConditionError(f"{self.where}: a clause needs a featurePath (JSONPath)")
+        op = OPERATORS.get(op_name) if isinstance(op_name, str) else None
+        if op is None:
+            raise ConditionError(
+                f"{self.where}: unknown operator {op_name!r}; expected one of "
+                f"{', '.join(OPERATORS)}"
+            )
+        try:
+            compiled = compile_path(feature)
+        except RulekitError as exc:
+            raise ConditionError(f"{self.where}: {exc}") from None
+        desired = self.data.get("desired", _NO_VALUE)
+        if desired is _NO_VALUE or desired == "" or desired is None:
+            if not op.unary:
+                raise ConditionError(f"{self.where}: operator {op.name} needs a desired value")
+            desired = None
+        object.__setattr__(self, "_path", compiled)
+        object.__setattr__(self, "_op", op)
+        object.__setattr__(self, "_desired", _prepare(op, desired, self.where))
+        if self.data.get("children"):
+            raise ConditionError(f"{self.where}: a clause (with featurePath) has no children")
+
+    @property
+    def feature_path(self) -> str:
+        return str(self.data["featurePath"])
+
+    @property
+    def operator(self) -> str:
+        return self._op.name
+
+    @property
+    def desired(self) -> Any:
+        return self.data.get("desired")
+
+    def params(self) -> set[str]:
+        return {name for name in _param_names(self._desired)}
+
+    def failure(self, resource: Resource, values: Mapping[str, Any]) -> dict[str, Any] | None:
+        """None when the clause holds, else the platform-style annotation of the failure."""
+        matches = self._path.find(resource.configuration)
+        actual = matches if not self._path.singular else (matches[0] if matches else None)
+        desired = _resolve(self._desired, values)
+        if self._op.list_desired:
+            desired = as_list(desired)
+        if self._op.regex and isinstance(desired, str):
+            desired = re.compile(desired)
+        if self._op.holds(actual, desired):
+            return None
+        shown = desired.pattern if isinstance(desired, re.Pattern) else desired
+        return {
+            "configuration": actual,
+            "desiredValue": shown,
+            "operator": self._op.name,
+            "property": self.feature_path,
+        }
+
+    def to_platform(self) -> dict[str, Any]:
+        return copy.deepcopy(self.data)
+
+
+@dataclass(frozen=True, eq=False)
+class Group:
+    """``and`` / ``or`` over clauses and groups. ``data`` keeps any extra keys for export."""
+
+    operator: str
+    children: tuple[Clause | Group, ...]
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def params(self) -> set[str]:
+        return set().union(*(child.params() for child in self.children))
+
+    def failure(self, resource: Resource, values: Mapping[str, Any]) -> dict[str, Any] | None:
+        first: dict[str, Any] | None = None
+        for child in self.children:
+            failed = child.failure(resource, values)
+            if failed is None and self.operator.lower() == "or":
+                return None
+            if failed is not None:
+                if self.operator.lower() == "and":
+                    return failed
+                first = first or failed
+        return first
+
+    def to_platform(self) -> dict[str, Any]:
+        out = copy.deepcopy(self.data)
+        out["operator"] = self.operator
+        out["children"] = [child.to_platform() for child in self.children]
+        return out
+
+
+Condition = Group
+
+
+def _prepare(op: Operator, desired: Any, where: str) -> Any:
+    if desired is None or _param_names(desired):
+        return desired
+    if op.numeric:
+        try:
+            float(desired)
+        except (TypeError, ValueError):
+            raise ConditionError(f"{where}: {op.name} needs a number, got {desired!r}") from None
+    if op.regex:
+        try:
+            re.compile(str(desired))
+        except re.error as exc:
+            raise ConditionError(
+                f"{where}: invalid regular expression {desired!r}: {exc}"
+            ) from None
+    return desired
+
+
+def _param_names(desired: Any) -> list[str]:
+    items = desired if isinstance(desired, list) else [desired]
+    return [m.group(1) for item in items if isinstance(item, str) and (m := _PARAM.match(item))]
+
+
+def _resolve(desired: Any, values: Mapping[str, Any]) -> Any:
+    def one(item: Any) -> Any:
+        if isinstance(item, str) and (m := _PARAM.match(item)):
+            return values[m.group(1)]
+        return item
+
+    if isinstance(desired, list):
+        out: list[Any] = []
+        for item in desired:
+            value = one(item)
+            out.extend(value if isinstance(value, list) and item != value else [value])
+        return out
+    return one(desired)
+
+
+def parse_condition(condition: Mapping[str, Any] | str, where: str = "condition") -> Group:
+    """Parse the platform's condition JSON (a dict or a JSON string) into a checked Group.
+
+    A bare clause at the top is wrapped in an ``and`` group. Raises ConditionError naming the
+    clause (``children[1].children[0]``) when anything is wrong.
+    """
+    if isinstance(condition, str):
+        try:
+            condition = json.loads(condition)
+        except ValueError as exc:
+            raise ConditionError(f"{where} is not valid JSON: {exc}") from None
+    if not isinstance(condition, Mapping):
+        raise ConditionError(f"{where} must be a JSON object, got {type(condition).__name__}")
+    node = _node(dict(condition), where)
+    return node if isinstance(node, Group) else Group("and", (node,))
+
+
+def _node(data: dict[str, Any], where: str) -> Clause | Group:
+    if "featurePath" in data:
+        return Clause(data, where)
+    operator = data.get("operator")
+    if not isinstance(operator, str) or operator.lower() not in ("and", "or"):
+        raise ConditionError(f"{where}: a group's operator is 'and' or 'or', got {operator!r}")
+    children = data.get("children")
+    if not isinstance(children, list) or not children:
+        raise ConditionError(f"{where}: a group needs a non-empty children list")
+    nodes = []
+    for index, child in enumerate(children):
+        if not isinstance(child, Mapping):
+            raise ConditionError(f"{where}.children[{index}] must be an object")
+        nodes.append(_node(dict(child), f"{where}.children[{index}]"))
+    extra = {k: v for k, v in data.items() if k not in ("operator", "children")}
+    return Group(operator, tuple(nodes), extra)
+
+
+# -- builder ---------------------------------------------------------------------------------
+def param(name: str) -> str:
+    """A reference to rule parameter ``name`` (as the platform spells it) in a desired value."""
+    return "{{" + name + "}}"
+
+
+def all_of(*children: Clause | Group) -> Group:
+    """Every child holds (the platform's ``and``)."""
+    return Group("and", tuple(children))
+
+
+def any_of(*children: Clause | Group) -> Group:
+    """At least one child holds (the platform's ``or``)."""
+    return Group("or", tuple(children))
+
+
+class PathBuilder:
+    """Clauses on one featurePath: ``path("$.Status").string_equals("Running")``."""
+
+    def __init__(self, feature_path: str) -> None:
+        self.feature_path = feature_path
+
+    def op(self, operator: str, desired: Any = _NO_VALUE) -> Clause:
+        data: dict[str, Any] = {"featurePath": self.feature_path, "operator": operator}
+        if desired is not _NO_VALUE:
+            data["desired"] = list(desired) if isinstance(desired, (tuple, set)) else desired
+        data["children"] = []
+        try:
+            return Clause(data, f"path({self.feature_path!r}).{operator}")
+        except ConditionError as exc:
+            raise RuleDefinitionError(str(exc)) from None
+
+    def string_equals(self, v: Any) -> Clause:
+        return self.op("StringEquals", v)
+
+    def not_string_equals(self, v: Any) -> Clause:
+        return self.op("NotStringEquals", v)
+
+    def string_in(self, v: Any) -> Clause:
+        return self.op("StringIn", v)
+
+    def not_string_in(self, v: Any) -> Clause:
+        return self.op("NotStringIn", v)
+
+    def string_contains(self, v: Any) -> Clause:
+        return self.op("StringContains", v)
+
+    def not_string_contains(self, v: Any) -> Clause:
+        return self.op("NotStringContains", v)
+
+    def matches(self, v: str) -> Clause:
+        return self.op("StringMatch", v)
+
+    def not_matches(self, v: str) -> Clause:
+        return self.op("NotStringMatch", v)
+
+    def is_string_empty(self) -> Clause:
+        return self.op("IsStringEmpty")
+
+    def is_string_not_empty(self) -> Clause:
+        return self.op("IsStringNotEmpty")
+
+    def equals(self, v: Any) -> Clause:
+        return self.op("Equals", v)
+
+    def not_equals(self, v: Any) -> Clause:
+        return self.op("NotEquals", v)
+
+    def less(self, v: Any) -> Clause:
+        return self.op("Less", v)
+
+    def less_or_equals(self, v: Any) -> Clause:
+        return self.op("LessOrEquals", v)
+
+    def greater(self, v: Any) -> Clause:
+        return self.op("Greater", v)
+
+    def greater_or_equals(self, v: Any) -> Clause:
+        return self.op("GreaterOrEquals", v)
+
+    def contains(self, v: Any) -> Clause:
+        return self.op("Contains", v)
+
+    def not_contains(self, v: Any) -> Clause:
+        return self.op("NotContains", v)
+
+    def is_in(self, v: Any) -> Clause:
+        return self.op("In", v)
+
+    def not_in(self, v: Any) -> Clause:
+        return self.op("NotIn", v)
+
+    def contains_all(self, v: Any) -> Clause:
+        return self.op("ContainsAll", v)
+
+    def exclude_all(self, v: Any) -> Clause:
+        return self.op("ExcludeAll", v)
+
+    def is_empty(self) -> Clause:
+        return self.op("IsEmpty")
+
+    def is_not_empty(self) -> Clause:
+        return self.op("IsNotEmpty")
+
+
+def path(feature_path: str) -> PathBuilder:
+    """Start a clause on ``feature_path`` (JSONPath into the configuration)."""
+    return PathBuilder(feature_path)
+
+
+# -- rules -----------------------------------------------------------------------------------
+def condition_rule(
+    name: str,
+    resource_type: str | Sequence[str],
+    condition: Group | Clause | Mapping[str, Any] | str,
+    **metadata: Any,
+) -> Rule:
+    """Define (and register in the calling module) a rule from a condition.
+
+    ``condition``: the platform's JSON (dict or string) or the builder's Group/Clause.
+    ``metadata``: the ``@rule`` keywords (description, risk_level, scope, triggers, frequency,
+    params). Without a ``params`` model, referenced parameters are required raw strings.
+    """
+    caller = sys._getframe(1)
+    location = f"{caller.f_code.co_filename}:{caller.f_lineno}"
+    try:
+        if isinstance(condition, Clause):
+            condition = Group("and", (condition,))
+        group = condition if isinstance(condition, Group) else parse_condition(condition)
+    except ConditionError as exc:
+        raise RuleDefinitionError(f"rule {name!r} ({location}): {exc}") from None
+    needed = sorted(group.params())
+    model = metadata.get("params")
+
+    def evaluate(resource: Resource, params: Any) -> Any:
+        values = params.model_dump(by_alias=True) if hasattr(params, "model_dump") else params
+        failed = group.failure(resource, values)
+        if failed is None:
+            return Compliance.COMPLIANT
+        return Compliance.NON_COMPLIANT, failed
+
+    types = [resource_type] if isinstance(resource_type, str) else list(resource_type)
+    rule = Rule(
+        evaluate,
+        name=name,
+        resource_types=types,
+        location=location,
+        module=caller.f_globals.get("__name__"),
+        module_level=caller.f_code.co_name == "<module>",
+        **metadata,
+    )
+    rule.condition = group
+    if model is None:
+        rule.required_params = tuple(needed)
+    else:
+        known = {info.alias or n for n, info in model.model_fields.items()}
+        unknown = [n for n in needed if n not in known]
+        if unknown:
+            raise RuleDefinitionError(
+                f"rule {name!r} ({location}): the condition refers to "
+                f"{unknown}, which {model.__name__} does not declare"
+            )
+    return rule
