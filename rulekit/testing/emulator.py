@@ -371,6 +371,7 @@ class ConfigEmulator:
 class _RequestHandler(BaseHTTPRequestHandler):
     owner: ConfigEmulator
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # request lines carry SecurityToken: never print them

@@ -1,0 +1,160 @@
+"""ctx.call / ctx.paginate: real SDK to the emulator's stubs, retries, endpoints, AssumeRole."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from rulekit import ConfigurationError, EvaluationError
+from rulekit.api import ApiClient
+from rulekit.calls import CloudApi
+from rulekit.handler import run
+from rulekit.testing import TEST_CREDENTIALS, Throttle, change_event
+
+CLOUD = "sample_rules.cloud"
+
+
+def _run(
+    emulator,
+    fc_context,
+    rule: str,
+    resource_type: str = "ACS::VPC::VPC",
+    resource_id: str = "vpc-1",
+    **env: str,
+) -> dict[str, Any]:
+    run(
+        change_event(resource_type, resource_id, {}),
+        fc_context,
+        environ=emulator.environ(
+            RULEKIT_RULES=CLOUD, RULEKIT_RULE=rule, RULEKIT_RETRY_BASE_DELAY="0.01", **env
+        ),
+    )
+    return emulator.evaluations[-1]
+
+
+def _flow_logs(emulator, statuses: list[str], page_size: int = 50) -> None:
+    logs = [{"FlowLogId": f"fl-{n}", "Status": s} for n, s in enumerate(statuses)]
+
+    def describe(params: dict[str, str]) -> dict[str, Any]:
+        page, size = int(params["PageNumber"]), int(params["PageSize"])
+        chunk = logs[(page - 1) * size : page * size]
+        return {
+            "FlowLogs": {"FlowLog": chunk},
+            "TotalCount": len(logs),
+            "PageNumber": page,
+            "PageSize": size,
+        }
+
+    emulator.handle("Vpc", "DescribeFlowLogs", describe)
+
+
+def test_a_rule_calls_a_vpc_api_with_the_function_credentials(emulator, fc_context):
+    _flow_logs(emulator, ["Active"])
+    assert _run(emulator, fc_context, "vpc-flow-logs-enabled")["complianceType"] == "COMPLIANT"
+    [call] = emulator.calls_of("DescribeFlowLogs")
+    assert call.product == "vpc" and call.access_key_id == TEST_CREDENTIALS.access_key_id
+    assert call.params["ResourceId"] == "vpc-1"
+    assert call.region_id == "cn-hangzhou"  # the resource's region by default
+
+
+def test_page_number_paging_reads_every_page(emulator, fc_context):
+    _flow_logs(emulator, ["Inactive"] * 120 + ["Active"])
+    assert _run(emulator, fc_context, "vpc-flow-logs-enabled")["complianceType"] == "COMPLIANT"
+    pages = [c.params["PageNumber"] for c in emulator.calls_of("DescribeFlowLogs")]
+    assert pages == ["1", "2", "3"]
+
+
+def test_next_token_paging_follows_the_token(emulator, fc_context):
+    def tags(params: dict[str, str]) -> dict[str, Any]:
+        start = int(params.get("NextToken") or 0)
+        following = start + 2 if start + 2 < 5 else None
+        return {
+            "TagResources": {"TagResource": [{"n": n} for n in range(start, min(start + 2, 5))]},
+            "NextToken": str(following) if following else "",
+        }
+
+    emulator.handle("Ecs", "ListTagResources", tags)
+    result = _run(emulator, fc_context, "token-paging", "ACS::ECS::Instance", "i-1")
+    assert result["annotation"] == "5 items"
+    assert [c.params.get("NextToken") for c in emulator.calls_of("ListTagResources")] == [
+        None,
+        "2",
+        "4",
+    ]
+
+
+def test_calls_are_retried_like_delivery(emulator, fc_context):
+    _flow_logs(emulator, ["Active"])
+    emulator.script("DescribeFlowLogs", Throttle(), Throttle())
+    assert _run(emulator, fc_context, "vpc-flow-logs-enabled")["complianceType"] == "COMPLIANT"
+    assert len(emulator.calls_of("DescribeFlowLogs")) == 3
+
+
+def test_an_unstubbed_call_fails_naming_the_call(emulator, fc_context):
+    with pytest.raises(EvaluationError, match="DescribeFlowLogs") as caught:
+        _run(emulator, fc_context, "vpc-flow-logs-enabled")
+    assert "InvalidAction.NotFound" in str(caught.value)
+    assert emulator.put_calls == []
+
+
+def test_a_product_endpoint_override_routes_only_that_product(emulator, fc_context):
+    _flow_logs(emulator, ["Active"])
+    env = emulator.environ(
+        RULEKIT_RULES=CLOUD,
+        RULEKIT_RULE="vpc-flow-logs-enabled",
+        RULEKIT_VPC_ENDPOINT=f"{emulator.url}/vpc",
+    )
+    env["RULEKIT_CONFIG_ENDPOINT"] = env.pop("RULEKIT_ENDPOINT")
+    run(change_event("ACS::VPC::VPC", "vpc-1", {}), fc_context, environ=env)
+    assert emulator.calls_of("DescribeFlowLogs")[0].product == "vpc"
+
+
+def test_member_account_calls_assume_a_role_once_and_sign_with_it(emulator, fc_context):
+    emulator.stub("Ecs", "DescribeInstances", {"Instances": {"Instance": []}})
+    _run(
+        emulator,
+        fc_context,
+        "member-account-call",
+        "ACS::ECS::Instance",
+        "i-1",
+        RULEKIT_ASSUME_ROLE_NAME="AuditRole",
+    )
+    [assume] = emulator.calls_of("AssumeRole")
+    assert assume.params["RoleArn"] == "acs:ram::1000000000001234:role/AuditRole"
+    assert assume.access_key_id == TEST_CREDENTIALS.access_key_id
+    calls = emulator.calls_of("DescribeInstances")
+    assert [c.account_id for c in calls] == ["1000000000001234"] * 2
+    assert all(c.access_key_id != TEST_CREDENTIALS.access_key_id for c in calls)
+
+
+def test_assumed_credentials_are_renewed_near_expiry(emulator):
+    emulator.stub("Ecs", "DescribeRegions", {"Regions": {}})
+    now = [1_000.0]
+    api = CloudApi(ApiClient(TEST_CREDENTIALS), environ=emulator.environ(), clock=lambda: now[0])
+    api.call("Ecs", "DescribeRegions", account_id="222")
+    api.call("Ecs", "DescribeRegions", account_id="222")
+    assert len(emulator.calls_of("AssumeRole")) == 1
+    now[0] = 4_102_444_800 - 60  # a minute before the emulator's credentials expire
+    api.call("Ecs", "DescribeRegions", account_id="222")
+    assert len(emulator.calls_of("AssumeRole")) == 2
+
+
+def test_unknown_products_need_a_version(emulator):
+    api = CloudApi(ApiClient(TEST_CREDENTIALS), environ=emulator.environ())
+    with pytest.raises(ConfigurationError, match="unknown product 'Foo'"):
+        api.call("Foo", "DescribeBars")
+    emulator.stub("foo", "DescribeBars", {"Bars": []})
+    env = {**emulator.environ(), "RULEKIT_FOO_ENDPOINT": f"{emulator.url}/foo"}
+    api = CloudApi(ApiClient(TEST_CREDENTIALS), environ=env)
+    assert api.call("Foo", "DescribeBars", version="2024-01-01")["Bars"] == []
+
+
+def test_known_products_have_versions_and_regional_endpoints():
+    from rulekit.endpoints import product, resolve_endpoint
+
+    for name in ("Ecs", "Vpc", "Ram", "Rds", "Slb", "Config", "Sts"):
+        assert product(name) is not None and product(name).version
+    assert resolve_endpoint("Ecs", "cn-beijing", {}) == "ecs.cn-beijing.aliyuncs.com"
+    assert resolve_endpoint("Vpc", "ap-southeast-1", {}) == "vpc.ap-southeast-1.aliyuncs.com"
+    assert resolve_endpoint("Ram", "cn-beijing", {}) == "ram.aliyuncs.com"
