@@ -23,7 +23,7 @@ from .config_api import ConfigApi
 from .context import Context
 from .deadline import Deadline
 from .delivery import Delivery, Sink
-from .errors import ApiError, EventError
+from .errors import ApiError, EvaluationError, EventError
 from .evaluation import Compliance, Evaluation
 from .event import ConfigEvent, parse_configuration
 from .loader import RuleSet
@@ -118,6 +118,7 @@ class Dispatcher:
         requested_rule: str | None = None,
         api: CloudApi | None = None,
         sweep: SweepOptions | None = None,
+        hooks: Any = None,
     ) -> None:
         self.rules = rules if isinstance(rules, RuleSet) else RuleSet(rules)
         self.config = config
@@ -126,6 +127,7 @@ class Dispatcher:
         self.requested_rule = requested_rule
         self.api = api
         self.sweep_options = sweep
+        self.hooks = hooks  # a pluggy hook relay (rulekit.plugins), or None
 
     def prepare(self, event: ConfigEvent) -> Prepared:
         """Select the rule and validate scope overrides and parameters (nothing is sent)."""
@@ -235,6 +237,17 @@ class Dispatcher:
                     resource.type,
                     resource.id,
                 )
+        if self.hooks is not None:
+            self.hooks.rulekit_evaluations(
+                rule=prepared.rule, resource=resource, evaluations=evaluations, ctx=ctx
+            )
+            for item in evaluations:
+                if not isinstance(item, Evaluation):
+                    raise EvaluationError(
+                        f"a rulekit_evaluations hook put a "
+                        f"{type(item).__name__} among the evaluations of "
+                        f"rule {prepared.rule.name!r}"
+                    )
         ordering = ctx.ordering_timestamp
         return [complete(ev, resource, ordering) for ev in evaluations]
 

@@ -23,6 +23,7 @@ __all__ = [
     "EvaluationError",
     "EventError",
     "ParamsError",
+    "PluginError",
     "RuleDefinitionError",
     "RuleNotFoundError",
     "RulekitError",
@@ -63,6 +64,10 @@ class RuleNotFoundError(RulekitError):
 
 class ConfigurationError(RulekitError):
     """The deployment is misconfigured: an env variable names a module that cannot load..."""
+
+
+class PluginError(ConfigurationError):
+    """A plugin (rule pack) failed to load: the message names the plugin and the cause."""
 
 
 class CredentialsError(RulekitError):

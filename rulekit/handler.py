@@ -34,29 +34,30 @@ from .calls import CloudApi
 from .config_api import ConfigApi
 from .credentials import Credentials, resolve_credentials
 from .deadline import Deadline
-from .delivery import ConfigSink
 from .directory import DirectoryFolders
 from .dispatcher import Dispatcher
 from .endpoints import resolve_endpoint
+from .errors import CredentialsError
 from .event import decode_event
-from .loader import RuleSet
+from .plugins import ENV_LOAD_PLUGINS, Plugins
 from .settings import Settings
 
 __all__ = ["handler", "run"]
 
 log = logging.getLogger("rulekit.handler")
 
-# Warm FC instances reuse these: rule modules are imported once per RULEKIT_RULES value, and
-# the SDK client (and its keep-alive connection) once per credential set and settings.
-_rules_cache: dict[tuple[str, ...], RuleSet] = {}
+# Warm FC instances reuse these: plugins and rule modules are loaded once per setting, and the
+# SDK client (and its keep-alive connection) once per credential set and settings.
+_plugins_cache: dict[tuple[object, ...], Plugins] = {}
 _client_cache: dict[tuple[object, ...], ApiClient] = {}
 
 
-def _rules(settings: Settings) -> RuleSet:
-    rules = _rules_cache.get(settings.rules)
-    if rules is None:
-        rules = _rules_cache[settings.rules] = RuleSet.from_modules(settings.rules)
-    return rules
+def _plugins(env: Mapping[str, str]) -> Plugins:
+    key = (env.get("RULEKIT_RULES", ""), env.get(ENV_LOAD_PLUGINS))
+    plugins = _plugins_cache.get(key)
+    if plugins is None:
+        plugins = _plugins_cache[key] = Plugins.from_env(env)
+    return plugins
 
 
 def _client(
@@ -86,40 +87,50 @@ def run(
     *,
     environ: Mapping[str, str] | None = None,
     started: float | None = None,
+    plugins: Plugins | None = None,
 ) -> dict[str, Any]:
-    """The handler's work with an explicit environment (tests, ``rulekit invoke``)."""
+    """The handler's work with an explicit environment (tests, ``rulekit invoke``).
+
+    ``plugins`` replaces the ones the environment names (the CLI passes its own).
+    """
     env = os.environ if environ is None else environ
     started = time.monotonic() if started is None else started
     _redact.install()
     settings = Settings.from_env(env)
     deadline = Deadline.from_context(context, started=started)
-    rules = _rules(settings)
+    plugins = plugins or _plugins(env)
     decoded = decode_event(event)
     dispatcher = Dispatcher(
-        rules, deadline=deadline, requested_rule=settings.rule, sweep=settings.sweep
+        plugins.rules,
+        deadline=deadline,
+        requested_rule=settings.rule,
+        sweep=settings.sweep,
+        hooks=plugins.hook,
     )
     prepared = dispatcher.prepare(decoded)  # bad rule selection, scope or params: nothing sent
-    credentials = resolve_credentials(context, env)
-    region = (
-        getattr(context, "region", None)
-        or env.get("FC_REGION")
-        or (decoded.resource.region if decoded.resource else None)
-        or "cn-hangzhou"
-    )
-    client = _client(credentials, str(region), deadline, settings)
-    config = ConfigApi(client, resolve_endpoint("Config", client.region_id, env))
-    dispatcher.config = config
-    dispatcher.api = CloudApi(client, environ=env)
-    if prepared.scope.needs_folders:
-        dispatcher.folders = DirectoryFolders(
-            client, resolve_endpoint("ResourceManager", client.region_id, env)
+    try:
+        credentials: Credentials | None = resolve_credentials(context, env)
+    except CredentialsError:
+        credentials = None  # fine if a plugin supplies a sink that needs none (rulekit invoke)
+    if credentials is not None:
+        region = (
+            getattr(context, "region", None)
+            or env.get("FC_REGION")
+            or (decoded.resource.region if decoded.resource else None)
+            or "cn-hangzhou"
         )
-    result = dispatcher.dispatch(
-        decoded,
-        sink=ConfigSink(config, decoded.result_token),
-        fc_context=context,
-        prepared=prepared,
-    )
+        client = _client(credentials, str(region), deadline, settings)
+        dispatcher.config = ConfigApi(client, resolve_endpoint("Config", client.region_id, env))
+        dispatcher.api = CloudApi(client, environ=env)
+        if prepared.scope.needs_folders:
+            dispatcher.folders = DirectoryFolders(
+                client, resolve_endpoint("ResourceManager", client.region_id, env)
+            )
+    sink = plugins.hook.rulekit_delivery_sink(event=decoded, config=dispatcher.config)
+    if sink is None:
+        resolve_credentials(context, env)  # raises the CredentialsError that explains it
+        raise CredentialsError("no delivery sink")  # pragma: no cover - resolve raised
+    result = dispatcher.dispatch(decoded, sink=sink, fc_context=context, prepared=prepared)
     return result.to_dict()
 
 

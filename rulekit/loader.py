@@ -1,26 +1,24 @@
-"""Find the rules to run: the ``Rule`` objects defined in the modules a deployment names.
+"""Which rules a module defines, and the set of loaded rules the dispatcher chooses from.
 
-Modules come from env ``RULEKIT_RULES`` (comma-separated import paths). A module's rules are the
-ones it defines with ``@rule`` or ``condition_rule`` (recorded by module when defined), so a
-module that imports another's rules does not own them, and tests can build rule sets freely.
+A module's rules are the ones it defines with ``@rule`` or ``condition_rule`` at module level
+(recorded by module when defined), so a module that imports another's rules does not own them.
+Loading modules and packs is rulekit.plugins' job.
 
 Example::
 
-    rules = RuleSet.from_modules(["rulekit_ecs.rules"])
-    rules.select(event_rule_name=None)        # the only rule, or RuleNotFoundError
+    rules = RuleSet(rules_in_package(rulekit_ecs))
+    rules.select(event_rule_name=None, requested="ecs-instance-image-check")
 """
 
 from __future__ import annotations
 
-import importlib
-import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from types import ModuleType
 
-from .errors import ConfigurationError, RuleDefinitionError, RulekitError, RuleNotFoundError
-from .rule import Rule, defined_in
+from .errors import RuleDefinitionError, RuleNotFoundError
+from .rule import Rule, defined_in, defined_modules
 
-__all__ = ["ENV_RULE", "ENV_RULES", "RuleSet", "import_rule_module", "rules_in_module"]
+__all__ = ["ENV_RULE", "ENV_RULES", "RuleSet", "rules_in_module", "rules_in_package"]
 
 ENV_RULES = "RULEKIT_RULES"
 ENV_RULE = "RULEKIT_RULE"
@@ -32,16 +30,11 @@ def rules_in_module(module: ModuleType) -> list[Rule]:
     return defined_in(module.__name__)
 
 
-def import_rule_module(name: str, origin: str = ENV_RULES) -> ModuleType:
-    """Import a rule module; a failure names the module and where its name came from."""
-    try:
-        return importlib.import_module(name)
-    except RulekitError:
-        raise
-    except Exception as exc:
-        raise ConfigurationError(
-            f"cannot import rule module {name!r} (named in {origin}): {type(exc).__name__}: {exc}"
-        ) from exc
+def rules_in_package(module: ModuleType) -> list[Rule]:
+    """The rules a module and its (imported) submodules define, in definition order."""
+    prefix = module.__name__ + "."
+    names = [module.__name__, *sorted(n for n in defined_modules() if n.startswith(prefix))]
+    return [rule for name in names for rule in defined_in(name)]
 
 
 class RuleSet:
@@ -60,24 +53,6 @@ class RuleSet:
                 "pass name= to one of them"
             )
         self._rules[rule.name] = rule
-
-    @classmethod
-    def from_modules(cls, names: Iterable[str], origin: str = ENV_RULES) -> RuleSet:
-        rules = cls()
-        for name in names:
-            module = import_rule_module(name, origin)
-            found = rules_in_module(module)
-            if not found:
-                raise ConfigurationError(f"module {name!r} (named in {origin}) defines no rules")
-            for rule in found:
-                rules.add(rule)
-        return rules
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> RuleSet:
-        env = os.environ if environ is None else environ
-        names = [n.strip() for n in env.get(ENV_RULES, "").split(",") if n.strip()]
-        return cls.from_modules(names)
 
     def __iter__(self) -> Iterator[Rule]:
         return iter(self._rules.values())

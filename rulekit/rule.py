@@ -45,6 +45,7 @@ __all__ = [
     "TRIGGERS",
     "Rule",
     "defined_in",
+    "defined_modules",
     "rule",
 ]
 
@@ -63,6 +64,11 @@ _DEFINED: dict[str, dict[str, Rule]] = {}
 def defined_in(module: str) -> list[Rule]:
     """The rules defined by module ``module`` (by @rule or condition_rule), in order."""
     return list(_DEFINED.get(module, {}).values())
+
+
+def defined_modules() -> list[str]:
+    """Names of the modules that have defined rules so far."""
+    return list(_DEFINED)
 
 
 def _register(rule: Rule, module_level: bool) -> None:
@@ -114,6 +120,8 @@ class Rule:
         self.location = location or (_where(func) if func else "?")
         self.name = name
         self.module: str | None = module or getattr(func, "__module__", None)
+        #: The pack (plugin) the rule was loaded from; set by rulekit.plugins.
+        self.pack: str | None = None
         self.description = description if description is not None else _doc(func)
         self.resource_types = self._check_types(resource_types)
         self.params_model = self._check_params(params)

@@ -63,10 +63,10 @@ def no_secret_in_any_log_record() -> Iterator[_Capture]:
 @pytest.fixture(autouse=True)
 def fresh_handler_caches() -> Iterator[None]:
     """The handler caches rule sets and SDK clients across warm invocations; tests start cold."""
-    handler_module._rules_cache.clear()
+    handler_module._plugins_cache.clear()
     handler_module._client_cache.clear()
     yield
-    handler_module._rules_cache.clear()
+    handler_module._plugins_cache.clear()
     handler_module._client_cache.clear()
 
 

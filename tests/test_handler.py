@@ -108,7 +108,7 @@ def test_sdk_env_aliyun_access_key_does_not_replace_the_function_role(
 
 
 def test_missing_credentials_fail_before_anything_is_sent(emulator):
-    env = {"RULEKIT_ENDPOINT": emulator.url, "RULEKIT_RULES": CONTRACT}
+    env = {"RULEKIT_ENDPOINT": emulator.url, "RULEKIT_RULES": CONTRACT, "RULEKIT_LOAD_PLUGINS": ""}
     with pytest.raises(CredentialsError, match="ALIBABA_CLOUD_ACCESS_KEY_ID"):
         run(_event(), FCContext(with_credentials=False), environ=env)
     assert emulator.calls == []
@@ -247,7 +247,7 @@ class TestRuleSelection:
     @pytest.mark.parametrize(
         "module, message",
         [
-            ("sample_rules.broken", "cannot import rule module 'sample_rules.broken'"),
+            ("sample_rules.broken", "plugin 'sample_rules.broken' .from RULEKIT_RULES. failed"),
             ("sample_rules.empty", "defines no rules"),
         ],
     )

@@ -9,9 +9,9 @@ import pytest
 from conftest import DATA
 
 from rulekit.conditions import Clause, Group
-from rulekit.loader import RuleSet
+from rulekit.plugins import Plugins
 
-PACKS = ["rulekit_ecs"]
+PACKS = ["ecs"]  # entry-point names of the packs in plugins/
 
 
 def _properties(resource_type: str) -> set[str]:
@@ -30,7 +30,8 @@ def _property(feature_path: str) -> str:
     return re.sub(r"\[[^\]]*\]", "", feature_path.removeprefix("$.")).strip(".")
 
 
-CONDITION_RULES = [r for r in RuleSet.from_modules(PACKS) if r.condition is not None]
+PLUGINS = Plugins.from_env({"RULEKIT_LOAD_PLUGINS": ",".join(PACKS)})
+CONDITION_RULES = [r for r in PLUGINS.rules if r.condition is not None]
 
 
 def test_the_packs_have_condition_rules():

@@ -77,6 +77,7 @@ def test_transport_error_quoting_the_request_url_is_scrubbed(fc_context):
     env = {
         "RULEKIT_ENDPOINT": f"http://127.0.0.1:{port}",
         "RULEKIT_RULES": CONTRACT,
+        "RULEKIT_LOAD_PLUGINS": "",
         "RULEKIT_MAX_ATTEMPTS": "1",
     }
     with pytest.raises(DeliveryError, match="SDK.HttpError") as caught:

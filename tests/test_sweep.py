@@ -15,7 +15,7 @@ from rulekit.delivery import ConfigSink
 from rulekit.dispatcher import Dispatcher
 from rulekit.event import decode_event
 from rulekit.handler import run
-from rulekit.loader import RuleSet
+from rulekit.plugins import Plugins
 from rulekit.sweep import SweepOptions
 from rulekit.testing import TEST_CREDENTIALS, ApiFailure, Drop, Pass, scheduled_event
 
@@ -170,7 +170,7 @@ class TestDeadline:
         client = ApiClient(TEST_CREDENTIALS)
         config = ConfigApi(client, endpoint=emulator.url)
         dispatcher = Dispatcher(
-            RuleSet.from_modules([SWEEPS]),
+            Plugins.from_env({"RULEKIT_LOAD_PLUGINS": ""}, [SWEEPS]).rules,
             config=config,
             deadline=Deadline(timeout, clock=clock),
             sweep=options,
