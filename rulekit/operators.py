@@ -140,6 +140,11 @@ def _not(test: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
     return lambda actual, desired: not test(actual, desired)
 
 
+def _not_present(test: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    # A negated scalar test on a missing value is false too: missing data never passes.
+    return lambda actual, desired: as_text(actual) is not None and not test(actual, desired)
+
+
 _string_equals = _string(lambda a, d: a == as_text(d))
 _string_in = _string(lambda a, d: a in _texts(d))
 _string_contains = _string(lambda a, d: (as_text(d) or "") in a)
@@ -155,6 +160,11 @@ def _b64_contains(actual: Any, desired: Any) -> bool:
     return text is not None and (as_text(desired) or "") in text
 
 
+def _b64_not_contains(actual: Any, desired: Any) -> bool:
+    text = _decoded(actual)
+    return text is not None and (as_text(desired) or "") not in text
+
+
 def _b64_all(actual: Any, desired: Any) -> bool:
     text = _decoded(actual)
     return text is not None and all(d in text for d in _texts(desired))
@@ -168,15 +178,15 @@ def _b64_none(actual: Any, desired: Any) -> bool:
 _ALL = (
     # String
     Operator("StringEquals", "scalar", _string_equals),
-    Operator("NotStringEquals", "scalar", _not(_string_equals)),
+    Operator("NotStringEquals", "scalar", _not_present(_string_equals)),
     Operator("StringIn", "scalar", _string_in, list_desired=True),
-    Operator("NotStringIn", "scalar", _not(_string_in), list_desired=True),
+    Operator("NotStringIn", "scalar", _not_present(_string_in), list_desired=True),
     Operator("StringContains", "scalar", _string_contains),
-    Operator("NotStringContains", "scalar", _not(_string_contains)),
+    Operator("NotStringContains", "scalar", _not_present(_string_contains)),
     Operator("IsStringEmpty", "unary", lambda a, d: _blank(a)),
     Operator("IsStringNotEmpty", "unary", lambda a, d: not _blank(a)),
     Operator("StringMatch", "scalar", _string_match, regex=True),
-    Operator("NotStringMatch", "scalar", _not(_string_match), regex=True),
+    Operator("NotStringMatch", "scalar", _not_present(_string_match), regex=True),
     # Number
     Operator("Equals", "scalar", _equals, numeric=True),
     Operator("NotEquals", "scalar", _compare(lambda a, d: a != d), numeric=True),
@@ -186,7 +196,7 @@ _ALL = (
     Operator("GreaterOrEquals", "scalar", _compare(lambda a, d: a >= d), numeric=True),
     # Base64 string
     Operator("Base64Contains", "scalar", _b64_contains),
-    Operator("NotBase64Contains", "scalar", _not(_b64_contains)),
+    Operator("NotBase64Contains", "scalar", _b64_not_contains),
     Operator("Base64ContainsAll", "scalar", _b64_all, list_desired=True),
     Operator("Base64ExcludeAll", "scalar", _b64_none, list_desired=True),
     # Array

@@ -126,8 +126,10 @@ class Plugins:
         self.add(module, name=name, origin=origin)
         hooks = self.pm.get_hookcallers(module) or []
         if not self.packs[name].rules and not hooks:
-            raise PluginError(f"module {name!r} (from {origin}) defines no rules and implements "
-                              "no rulekit hooks: is it the right module?")
+            raise PluginError(
+                f"module {name!r} (from {origin}) defines no rules and implements "
+                "no rulekit hooks: is it the right module?"
+            )
 
     def add(self, module: ModuleType, *, name: str, origin: str) -> None:
         """Register ``module`` as plugin ``name`` and take the rules it defines."""

@@ -22,6 +22,7 @@ Example::
 from __future__ import annotations
 
 import inspect
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -54,6 +55,7 @@ FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFo
 #: The parameter names a rule function may declare.
 INJECTABLE = ("resource", "params", "ctx")
 RESOURCE_TYPE_PATTERN = re.compile(r"^ACS::[A-Za-z0-9]+::[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$")
+log = logging.getLogger("rulekit.rule")
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
@@ -155,11 +157,23 @@ class Rule:
             types = [types]
         if not types:
             raise self._error("declare resource_type= or resource_types=[...]")
+        from .resource_types import KNOWN_RESOURCE_TYPES, suggest
+
         for value in types:
             if not isinstance(value, str) or not RESOURCE_TYPE_PATTERN.match(value):
                 raise self._error(
                     f"{value!r} is not a resource type; expected ACS::<Product>::<Type>, "
                     "e.g. ACS::ECS::Instance"
+                )
+            if value not in KNOWN_RESOURCE_TYPES:
+                likely = suggest(value)
+                if likely is not None:
+                    raise self._error(f"unknown resource type {value!r}; did you mean {likely!r}?")
+                log.warning(
+                    "rule %r (%s): resource type %r is not one rulekit knows; check its spelling",
+                    self.name,
+                    self.location,
+                    value,
                 )
         return tuple(dict.fromkeys(types))
 

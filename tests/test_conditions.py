@@ -68,6 +68,11 @@ def holds(feature: str, operator: str, desired: Any = None) -> bool:
         ("$.UserData", "Base64ContainsAll", "curl,#!/bin/sh", True),
         ("$.UserData", "Base64ExcludeAll", "wget,nc -e", True),
         ("$.Status", "Base64Contains", "x", False),  # not base64
+        ("$.NoSuchField", "NotStringEquals", "x", False),  # missing data never passes
+        ("$.NoSuchField", "NotStringIn", "x,y", False),
+        ("$.NoSuchField", "NotEquals", "1", False),
+        ("$.NoSuchField", "NotBase64Contains", "x", False),
+        ("$.Status", "NotBase64Contains", "x", False),
         ("$.Tags.Tag[*].TagKey", "Contains", "env", True),
         ("$.Tags.Tag[*].TagKey", "Contains", "owner,team", True),
         ("$.Tags.Tag[*].TagKey", "NotContains", "owner", True),

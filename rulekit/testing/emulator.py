@@ -132,6 +132,7 @@ class ConfigEmulator:
         from .config_actions import register
 
         register(self)
+        self._builtin_handlers = dict(self._handlers)
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> ConfigEmulator:
@@ -204,6 +205,40 @@ class ConfigEmulator:
     def stub(self, product: str, action: str, response: dict[str, Any]) -> None:
         """Answer ``product``/``action`` with a recorded JSON response."""
         self.handle(product, action, lambda params: response)
+
+    def respond(self, product: str, action: str, response: Any) -> None:
+        """Like :meth:`stub`, for recorded responses as fixtures give them: a list is served one
+        per call (the last repeats), and ``{"error": {"code": ..., "status": 404,
+        "message": ...}}`` answers with that API error."""
+        responses = response if isinstance(response, list) else [response]
+        if not responses or not all(isinstance(r, dict) for r in responses):
+            raise ValueError(f"stubbed responses for {product}.{action} must be JSON objects")
+        served = [0]
+
+        def next_response(params: dict[str, str]) -> dict[str, Any]:
+            index = min(served[0], len(responses) - 1)
+            served[0] += 1
+            chosen = responses[index]
+            error = chosen.get("error") if len(chosen) == 1 else None
+            if isinstance(error, dict) and error.get("code"):
+                raise ApiCallError(
+                    int(error.get("status", 400)),
+                    str(error["code"]),
+                    str(error.get("message", "stubbed error")),
+                )
+            return dict(chosen)
+
+        self.handle(product, action, next_response)
+
+    def reset(self) -> None:
+        """Forget calls, evaluations, stubs, scripted faults and stored resources."""
+        with self._lock:
+            self.calls.clear()
+            self.evaluations.clear()
+            self._faults.clear()
+            self._always.clear()
+            self._handlers = dict(self._builtin_handlers)
+            self.store = ResourceStore()
 
     def issue_credentials(self, account_id: str) -> Credentials:
         """New STS credentials for ``account_id`` (what AssumeRole hands out), accepted from now

@@ -1,0 +1,50 @@
+"""Helpers shared by the CLI commands: loading plugins visibly and describing rules."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Iterable
+from typing import Any
+
+from ..lint import check_rule
+from ..plugins import Plugins
+from ..rule import Rule
+
+__all__ = ["load_plugins", "parameters_of"]
+
+
+def load_plugins(args: argparse.Namespace, modules: Iterable[str] = ()) -> Plugins:
+    """Entry points, RULEKIT_RULES, ``-p`` modules and ``modules``; every rule's JSONPath
+    literals are checked, so a typo fails here with the rule's name and file:line."""
+    plugins = Plugins.from_env(os.environ, [*getattr(args, "plugin", []), *modules])
+    for rule in plugins.rules:
+        check_rule(rule)
+    return plugins
+
+
+def _type_name(annotation: Any) -> str:
+    text = getattr(annotation, "__name__", None) if not hasattr(annotation, "__args__") else None
+    return text or str(annotation).replace("typing.", "")
+
+
+def parameters_of(rule: Rule) -> list[dict[str, Any]]:
+    """The rule parameters a rule reads: key (as the platform spells it), type, required,
+    default."""
+    if rule.params_model is not None:
+        out = []
+        for name, info in rule.params_model.model_fields.items():
+            required = info.is_required()
+            out.append(
+                {
+                    "key": info.alias or name,
+                    "type": _type_name(info.annotation),
+                    "required": required,
+                    "default": None if required else info.get_default(call_default_factory=True),
+                }
+            )
+        return out
+    return [
+        {"key": key, "type": "str", "required": True, "default": None}
+        for key in rule.required_params
+    ]

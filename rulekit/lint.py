@@ -1,0 +1,50 @@
+"""Load-time checks of a Python rule's code, run by the CLI (``rulekit list``, ``rulekit test``)
+rather than on the FC runtime path: every JSONPath string literal in the rule's function must
+parse, so a typo fails when the pack loads, naming the rule and ``file:line``.
+
+Example::
+
+    check_rule(rule)     # RuleDefinitionError: rule 'x' (rules.py:12): invalid JSONPath '$.A['
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+
+from .errors import RuleDefinitionError, RulekitError
+from .paths import compile_path
+from .rule import Rule
+
+__all__ = ["check_rule", "jsonpath_literals"]
+
+
+def jsonpath_literals(rule: Rule) -> list[tuple[str, int]]:
+    """(literal, line) for each string constant in the rule's function that starts with ``$.``
+    or ``$[``. Empty when the source is not available (a rule built at run time)."""
+    func = rule.func
+    if func is None or rule.condition is not None:
+        return []
+    try:
+        lines, first = inspect.getsourcelines(func)
+    except (OSError, TypeError):
+        return []
+    tree = ast.parse(textwrap.dedent("".join(lines)))
+    return [
+        (node.value, first + node.lineno - 1)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and node.value.startswith(("$.", "$["))
+    ]
+
+
+def check_rule(rule: Rule) -> None:
+    """Raise RuleDefinitionError for the first JSONPath literal of ``rule`` that does not parse."""
+    file = rule.location.rsplit(":", 1)[0]
+    for text, line in jsonpath_literals(rule):
+        try:
+            compile_path(text)
+        except RulekitError as exc:
+            raise RuleDefinitionError(f"rule {rule.name!r} ({file}:{line}): {exc}") from None

@@ -1,0 +1,433 @@
+"""Fixture files: test cases for rules as data, run by ``rulekit test`` and the pytest plugin.
+
+```yaml
+rule: ecs-instance-image-check      # the rule under test (a loaded rule, or one from `module`)
+module: my_rules                    # optional: import this module first (from the file's folder)
+params: {imageIds: "m-1,m-2"}       # rule parameters exactly as the platform sends them
+api: {Ecs: {DescribeImages: {...}}} # optional: stubbed API responses (recorded JSON)
+cases:
+  - name: approved image
+    resource: {id: i-001, region: cn-hangzhou, tags: {env: [prod]}, configuration: {ImageId: m-1}}
+    expect: COMPLIANT
+  - name: raw platform event
+    event: events/change.json       # relative to this file, or an inline mapping
+    expect: {compliance: NON_COMPLIANT, annotation: {desiredValue: ["m-1", "m-2"]}}
+```
+
+Strict by design: unknown keys, a file without cases, an unknown rule and a case that raises are
+failures, never silent passes. Files are ``*.rulekit.yaml``, ``*.rulekit.yml`` or
+``*.rulekit.json`` when found in a folder; a file named explicitly may have any name.
+
+Example::
+
+    cases, problems = collect([Path("tests/fixtures")])
+    results = [run_case(case, session) for case in cases]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import RulekitError
+from ..evaluation import Compliance, Evaluation
+from ..event import SCHEDULED_NOTIFICATION
+from .events import change_event, scheduled_event
+from .invoke import Session
+from .store import DEFAULT_ACCOUNT_ID
+
+__all__ = [
+    "FIXTURE_SUFFIXES",
+    "Case",
+    "CaseResult",
+    "CollectionError",
+    "FileProblem",
+    "collect",
+    "load_file",
+    "run_case",
+]
+
+FIXTURE_SUFFIXES = (".rulekit.yaml", ".rulekit.yml", ".rulekit.json")
+_FILE_KEYS = {"rule", "module", "params", "api", "cases", "description"}
+_CASE_KEYS = {"name", "resource", "event", "params", "api", "expect", "skip", "trigger"}
+_RESOURCE_KEYS = {
+    "id",
+    "type",
+    "region",
+    "account_id",
+    "name",
+    "tags",
+    "configuration",
+    "resource_group_id",
+    "status",
+}
+_EXPECT_KEYS = {
+    "compliance",
+    "annotation",
+    "resource_id",
+    "resource_type",
+    "region_id",
+    "account_id",
+    "error",
+    "match",
+}
+
+
+class CollectionError(RulekitError):
+    """A path cannot be read as fixtures at all (missing path, YAML/JSON syntax error)."""
+
+
+@dataclass
+class FileProblem:
+    """A fixture file that is wrong as a whole: reported as one failure."""
+
+    file: Path
+    message: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.file}"
+
+
+@dataclass
+class Case:
+    file: Path
+    index: int
+    name: str
+    rule: str
+    data: dict[str, Any]
+    params: dict[str, Any] = field(default_factory=dict)
+    api: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.file}::{self.rule}::{self.name}"
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    status: str  # passed | failed | skipped
+    message: str = ""
+    seconds: float = 0.0
+    evaluations: list[Evaluation] = field(default_factory=list)
+
+
+def is_fixture_file(path: Path) -> bool:
+    return path.name.endswith(FIXTURE_SUFFIXES)
+
+
+def _read(path: Path) -> Any:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise CollectionError(f"{path}: not valid JSON: {exc}") from None
+    try:
+        import yaml
+    except ImportError:  # pragma: no cover - PyYAML is a dependency of rulekit[cli]
+        raise CollectionError(
+            f"{path}: YAML fixtures need PyYAML: pip install 'rulekit[cli]'"
+        ) from None
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        raise CollectionError(f"{path}: not valid YAML: {exc}") from None
+
+
+def load_file(path: Path) -> tuple[list[Case], list[FileProblem]]:
+    """The cases of one fixture file, or the problems that make it a failure."""
+    data = _read(path)
+    if not isinstance(data, dict):
+        return [], [FileProblem(path, "a fixture file is a mapping with 'rule' and 'cases'")]
+    unknown = set(data) - _FILE_KEYS
+    if unknown:
+        return [], [
+            FileProblem(path, f"unknown key(s) {sorted(unknown)}; expected {sorted(_FILE_KEYS)}")
+        ]
+    rule = data.get("rule")
+    if not isinstance(rule, str) or not rule:
+        return [], [FileProblem(path, "the fixture names no rule ('rule: <name>')")]
+    cases = data.get("cases")
+    if not isinstance(cases, list) or not cases:
+        return [], [FileProblem(path, f"the fixture for {rule!r} has no cases")]
+    out: list[Case] = []
+    problems: list[FileProblem] = []
+    names: set[str] = set()
+    for index, raw in enumerate(cases):
+        if not isinstance(raw, dict):
+            problems.append(FileProblem(path, f"case {index + 1} is not a mapping"))
+            continue
+        name = str(raw.get("name") or f"case {index + 1}")
+        bad = set(raw) - _CASE_KEYS
+        if bad:
+            problems.append(
+                FileProblem(
+                    path,
+                    f"case {name!r}: unknown key(s) {sorted(bad)}; expected {sorted(_CASE_KEYS)}",
+                )
+            )
+            continue
+        if name in names:
+            name = f"{name} [{index + 1}]"
+        names.add(name)
+        params = dict(data.get("params") or {})
+        params.update(raw.get("params") or {})
+        api = _merge_api(data.get("api") or {}, raw.get("api") or {})
+        out.append(Case(path, index, name, rule, raw, params, api))
+    return out, problems
+
+
+def _merge_api(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = {product: dict(actions) for product, actions in base.items()}
+    for product, actions in extra.items():
+        merged.setdefault(product, {}).update(actions)
+    return merged
+
+
+def collect(paths: Sequence[Path]) -> tuple[list[Case], list[FileProblem]]:
+    """Cases and file problems under ``paths`` (files, or folders searched recursively).
+    Raises CollectionError for a path that does not exist or a file that does not parse."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file()
+                    and is_fixture_file(p)
+                    and ".venv" not in p.parts
+                    and "site-packages" not in p.parts
+                )
+            )
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise CollectionError(f"{path}: no such file or folder")
+    cases: list[Case] = []
+    problems: list[FileProblem] = []
+    for file in files:
+        found, bad = load_file(file)
+        cases.extend(found)
+        problems.extend(bad)
+    return cases, problems
+
+
+def modules_of(paths: Iterable[Path]) -> list[tuple[str, Path]]:
+    """(module, fixture file) for each fixture that names a ``module`` to import."""
+    out = []
+    for file in paths:
+        try:
+            data = _read(file)
+        except CollectionError:
+            continue
+        if isinstance(data, dict) and isinstance(data.get("module"), str):
+            out.append((data["module"], file))
+    return out
+
+
+def import_paths(file: Path) -> list[str]:
+    """Folders a fixture's ``module`` is imported from: the file's folder, its pack's root (the
+    nearest folder up with a pyproject.toml), and the current directory."""
+    folders = [file.parent.resolve()]
+    for parent in file.resolve().parents:
+        if (parent / "pyproject.toml").exists():
+            folders.append(parent)
+            break
+    folders.append(Path.cwd())
+    return [str(f) for f in folders]
+
+
+def add_import_paths(file: Path) -> None:
+    for folder in import_paths(file):
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+
+
+# -- running ---------------------------------------------------------------------------------
+def _event(case: Case, session: Session) -> Any:
+    data = case.data
+    if "event" in data and "resource" in data:
+        raise RulekitError("a case gives either 'resource' or 'event', not both")
+    if "event" in data:
+        event = data["event"]
+        if isinstance(event, str):
+            path = case.file.parent / event
+            try:
+                return path.read_bytes()
+            except OSError as exc:
+                raise RulekitError(f"cannot read event file {path}: {exc.strerror}") from None
+        return event
+    resource = data.get("resource")
+    if resource is None:
+        raise RulekitError("a case needs 'resource' or 'event'")
+    if not isinstance(resource, dict):
+        raise RulekitError("'resource' is a mapping (id, region, tags, configuration...)")
+    bad = set(resource) - _RESOURCE_KEYS
+    if bad:
+        raise RulekitError(
+            f"unknown resource key(s) {sorted(bad)}; expected {sorted(_RESOURCE_KEYS)}"
+        )
+    rule = session.rule(case.rule)
+    kwargs: dict[str, Any] = {
+        "region": resource.get("region", "cn-hangzhou"),
+        "account_id": str(resource.get("account_id", DEFAULT_ACCOUNT_ID)),
+        "tags": resource.get("tags") or {},
+        "rule_parameters": case.params,
+    }
+    rtype = resource.get("type", rule.resource_types[0])
+    rid = str(resource.get("id", "fixture-resource"))
+    if data.get("trigger") == SCHEDULED_NOTIFICATION:
+        return scheduled_event(rtype, rid, resource.get("configuration") or {}, **kwargs)
+    return change_event(
+        rtype,
+        rid,
+        resource.get("configuration") or {},
+        name=resource.get("name"),
+        resource_group_id=resource.get("resource_group_id"),
+        status=resource.get("status", "Running"),
+        **kwargs,
+    )
+
+
+def run_case(case: Case, session: Session) -> CaseResult:
+    """Run one case; never raises for a problem in the case (it becomes a failure)."""
+    started = time.perf_counter()
+    skip = case.data.get("skip")
+    if skip:
+        return CaseResult(case, "skipped", str(skip) if skip is not True else "skipped")
+    expect = case.data.get("expect")
+    try:
+        if case.rule not in session.plugins.rules:
+            raise RulekitError(
+                f"unknown rule {case.rule!r}; loaded: "
+                f"{', '.join(sorted(r.name for r in session.plugins.rules))}"
+            )
+        event = _event(case, session)
+        params = case.params or None  # an event file keeps its own ruleParameters
+        evaluations = session.invoke(event, case.rule, params, case.api)
+    except RulekitError as exc:
+        message = _expected_error(expect, exc)
+        status = "passed" if message is None else "failed"
+        return CaseResult(case, status, message or "", time.perf_counter() - started)
+    except Exception as exc:  # a fixture that raises is a failure, reported, not a crash
+        return CaseResult(
+            case, "failed", f"raised {type(exc).__name__}: {exc}", time.perf_counter() - started
+        )
+    message = compare(expect, evaluations)
+    return CaseResult(
+        case,
+        "failed" if message else "passed",
+        message or "",
+        time.perf_counter() - started,
+        evaluations,
+    )
+
+
+def _expected_error(expect: Any, exc: Exception) -> str | None:
+    if isinstance(expect, dict) and "error" in expect:
+        name = type(exc).__name__
+        if expect["error"] != name:
+            return f"expected error {expect['error']}, got {name}: {exc}"
+        if "match" in expect and str(expect["match"]) not in str(exc):
+            return f"expected the {name} message to contain {expect['match']!r}, got: {exc}"
+        return None
+    return f"{type(exc).__name__}: {exc}"
+
+
+def compare(expect: Any, evaluations: list[Evaluation]) -> str | None:
+    """None when ``evaluations`` meet ``expect``, else a message with expected vs actual."""
+    if expect is None:
+        return "the case has no 'expect'"
+    wanted = expect if isinstance(expect, list) else [expect]
+    try:
+        specs = [_spec(item) for item in wanted]
+    except RulekitError as exc:
+        return str(exc)
+    if any("error" in spec for spec in specs):
+        return f"expected error {specs[0]['error']}, but the rule returned:\n" + _show(evaluations)
+    problem = _match(specs, evaluations)
+    if problem is None:
+        return None
+    return f"{problem}\n  expected: {_show_expect(specs)}\n  actual:\n{_show(evaluations)}"
+
+
+def _spec(item: Any) -> dict[str, Any]:
+    if isinstance(item, str):
+        item = {"compliance": item}
+    if not isinstance(item, dict):
+        raise RulekitError(f"'expect' entries are a compliance type or a mapping, got {item!r}")
+    bad = set(item) - _EXPECT_KEYS
+    if bad:
+        raise RulekitError(f"unknown expect key(s) {sorted(bad)}; expected {sorted(_EXPECT_KEYS)}")
+    spec: dict[str, Any] = dict(item)
+    if "compliance" in spec:
+        spec["compliance"] = Compliance.coerce(spec["compliance"]).value
+    return spec
+
+
+def _annotation_matches(expected: Any, actual: Any) -> bool:
+    if isinstance(actual, str) and isinstance(expected, dict):
+        try:
+            actual = json.loads(actual)
+        except ValueError:
+            return False
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and all(
+            k in actual and _annotation_matches(v, actual[k]) for k, v in expected.items()
+        )
+    if isinstance(expected, str) and isinstance(actual, str):
+        return expected in actual
+    return bool(expected == actual)
+
+
+def _fits(spec: Mapping[str, Any], ev: Evaluation) -> bool:
+    checks = {
+        "compliance": ev.compliance.value,
+        "resource_id": ev.resource_id,
+        "resource_type": ev.resource_type,
+        "region_id": ev.region_id,
+        "account_id": str(ev.account_id),
+    }
+    for key, actual in checks.items():
+        if key in spec and str(spec[key]) != str(actual):
+            return False
+    return "annotation" not in spec or _annotation_matches(spec["annotation"], ev.annotation)
+
+
+def _match(specs: list[dict[str, Any]], evaluations: list[Evaluation]) -> str | None:
+    if len(specs) != len(evaluations):
+        return f"expected {len(specs)} evaluation(s), got {len(evaluations)}"
+    left = list(evaluations)
+    for spec in specs:
+        hit = next((ev for ev in left if _fits(spec, ev)), None)
+        if hit is None:
+            return "no evaluation matches an expectation"
+        left.remove(hit)
+    return None
+
+
+def _show_expect(specs: list[dict[str, Any]]) -> str:
+    return json.dumps(specs if len(specs) > 1 else specs[0], ensure_ascii=False, default=str)
+
+
+def _show(evaluations: list[Evaluation]) -> str:
+    if not evaluations:
+        return "    (no evaluation)"
+    return "\n".join(
+        f"    {ev.resource_type} {ev.resource_id}: {ev.compliance.value}"
+        + (
+            f"  annotation: {json.dumps(ev.annotation, ensure_ascii=False, default=str)}"
+            if ev.annotation is not None
+            else ""
+        )
+        for ev in evaluations
+    )
