@@ -28,6 +28,7 @@ from .errors import (
     EvaluationError,
     EventError,
     ParamsError,
+    PluginError,
     RuleDefinitionError,
     RulekitError,
     RuleNotFoundError,
@@ -40,6 +41,7 @@ from .scope import Scope
 
 if TYPE_CHECKING:
     from .context import Context
+    from .hookspecs import hookimpl
     from .params import Params
 
 __version__ = "0.1.0"
@@ -56,6 +58,7 @@ __all__ = [
     "EventError",
     "Params",
     "ParamsError",
+    "PluginError",
     "Resource",
     "Rule",
     "RuleDefinitionError",
@@ -64,11 +67,12 @@ __all__ = [
     "Scope",
     "ScopeError",
     "__version__",
+    "hookimpl",
     "rule",
 ]
 
 # Imported on first use: a rule without parameters never pays for pydantic (FC cold starts).
-_LAZY = {"Params": ".params", "Context": ".context"}
+_LAZY = {"Params": ".params", "Context": ".context", "hookimpl": ".hookspecs"}
 
 
 def __getattr__(name: str) -> Any:

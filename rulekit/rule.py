@@ -115,7 +115,7 @@ class Rule:
         frequency: str | None = None,
         location: str | None = None,
         module: str | None = None,
-        module_level: bool | None = None,
+        module_level: bool = False,
         evaluate: Callable[..., Any] | None = None,
     ) -> None:
         self.func = func
@@ -144,8 +144,6 @@ class Rule:
         self.required_params: tuple[str, ...] = ()
         if not _NAME_PATTERN.match(name):
             raise self._error("a rule name is 1-128 letters, digits, '-', '_' or '.'")
-        if module_level is None:
-            module_level = "<locals>" not in getattr(func, "__qualname__", "<locals>")
         _register(self, module_level)
 
     # -- definition checks ------------------------------------------------------------------
@@ -356,6 +354,8 @@ def rule(
             raise RuleDefinitionError(f"rule {func.name!r} is decorated with @rule twice")
         return Rule(
             func,
+            # A rule decorated inside a function (a test, a factory) is not its module's rule.
+            module_level="<locals>" not in func.__qualname__,
             name=name or func.__name__.replace("_", "-"),
             resource_types=types,
             params=params,

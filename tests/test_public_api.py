@@ -24,6 +24,7 @@ def test_exported_names_are_pinned():
             "Evaluation",
             "Params",
             "ParamsError",
+            "PluginError",
             "Resource",
             "Rule",
             "RuleDefinitionError",
@@ -32,6 +33,7 @@ def test_exported_names_are_pinned():
             "Scope",
             "ScopeError",
             "__version__",
+            "hookimpl",
             "rule",
         ]
     )

@@ -1,0 +1,154 @@
+"""Plugins: entry-point packs, RULEKIT_RULES and -p modules, every hook, and loud failures."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from rulekit import PluginError
+from rulekit import hookspecs as hookspecs_module
+from rulekit.handler import run
+from rulekit.plugins import Plugins
+from rulekit.testing import change_event
+
+DOCS = Path(__file__).parent.parent / "docs" / "plugins.md"
+NO_PACKS = {"RULEKIT_LOAD_PLUGINS": ""}
+
+
+def _hook_names() -> list[str]:
+    return sorted(n for n in dir(hookspecs_module) if n.startswith("rulekit_"))
+
+
+class TestLoading:
+    def test_installed_packs_load_through_the_entry_point_group(self):
+        plugins = Plugins.from_env({})
+        assert {"ecs", "oss", "ram"} <= set(plugins.packs)
+        assert plugins.rules["oss-bucket-public-read-prohibited"].pack == "oss"
+        assert "rulekit-ecs" in plugins.packs["ecs"].origin
+        assert len(list(plugins.rules)) >= 13
+
+    def test_rulekit_load_plugins_is_an_allow_list(self):
+        plugins = Plugins.from_env({"RULEKIT_LOAD_PLUGINS": "oss"})
+        assert set(plugins.packs) == {"oss"}
+        assert Plugins.from_env(NO_PACKS).packs == {}
+
+    def test_an_allow_list_naming_no_installed_pack_is_an_error(self):
+        with pytest.raises(PluginError, match="'nope'.*installed: .*ecs"):
+            Plugins.from_env({"RULEKIT_LOAD_PLUGINS": "ecs,nope"})
+
+    def test_rulekit_rules_and_p_modules_are_packs_too(self):
+        plugins = Plugins.from_env(
+            {**NO_PACKS, "RULEKIT_RULES": "sample_rules.many"}, ["sample_rules.contract"]
+        )
+        assert plugins.packs["sample_rules.many"].origin == "RULEKIT_RULES"
+        assert plugins.packs["sample_rules.contract"].origin == "-p"
+        assert plugins.rules["fan-out"].pack == "sample_rules.many"
+
+    def test_the_builtin_plugin_uses_the_same_hooks(self):
+        plugins = Plugins.from_env(NO_PACKS)
+        builtin = plugins.pm.get_plugin("rulekit.builtins")
+        callers = [c.name for c in plugins.pm.get_hookcallers(builtin)]
+        assert callers == ["rulekit_delivery_sink"]
+
+
+class TestFailures:
+    def test_an_import_error_names_the_plugin(self):
+        with pytest.raises(
+            PluginError,
+            match=r"plugin 'sample_rules.broken' \(from -p\) failed "
+            "to load: ModuleNotFoundError",
+        ):
+            Plugins.from_env(NO_PACKS, ["sample_rules.broken"])
+
+    def test_an_invalid_rule_names_the_plugin_and_the_place(self):
+        with pytest.raises(PluginError) as caught:
+            Plugins.from_env(NO_PACKS, ["sample_plugins.invalid_rule"])
+        message = str(caught.value)
+        assert "plugin 'sample_plugins.invalid_rule'" in message
+        assert "did you mean 'ACS::ECS::Instance'" in message
+        assert "invalid_rule.py:" in message
+
+    def test_duplicate_rule_names_across_packs_are_an_error(self):
+        with pytest.raises(
+            PluginError,
+            match="two rules are named 'same-name': in pack "
+            "'sample_plugins.dup_a'.*pack "
+            "'sample_plugins.dup_b'",
+        ):
+            Plugins.from_env(NO_PACKS, ["sample_plugins.dup_a", "sample_plugins.dup_b"])
+
+    def test_a_misspelt_hook_implementation_is_caught(self):
+        with pytest.raises(PluginError, match="rulekit_evaluation"):
+            Plugins.from_env(NO_PACKS, ["sample_plugins.misspelt"])
+
+    def test_a_broken_installed_pack_names_its_entry_point_and_distribution(
+        self, tmp_path, monkeypatch
+    ):
+        dist = tmp_path / "rulekit_broken_pack-0.1.dist-info"
+        dist.mkdir()
+        (dist / "METADATA").write_text(
+            "Metadata-Version: 2.1\nName: rulekit-broken-pack\nVersion: 0.1\n"
+        )
+        (dist / "entry_points.txt").write_text("[rulekit]\nbroken = rulekit_broken_pack\n")
+        (tmp_path / "rulekit_broken_pack.py").write_text("raise RuntimeError('half installed')\n")
+        monkeypatch.syspath_prepend(str(tmp_path))
+        with pytest.raises(PluginError) as caught:
+            Plugins.from_env({})
+        message = str(caught.value)
+        assert "plugin 'broken'" in message and "rulekit-broken-pack" in message
+        assert "RuntimeError: half installed" in message
+        sys.modules.pop("rulekit_broken_pack", None)
+
+
+class TestHooks:
+    """One test per hook (docs/plugins.md lists the same hooks; a meta-test checks both)."""
+
+    def test_rulekit_register_rules_adds_generated_rules_under_the_plugin(self):
+        plugins = Plugins.from_env(NO_PACKS, ["sample_plugins.hooks"])
+        rule = plugins.rules["generated-rule"]
+        assert rule.pack == "sample_plugins.hooks"
+        assert plugins.packs["sample_plugins.hooks"].rules == ["generated-rule"]
+
+    def test_rulekit_evaluations_can_alter_what_is_delivered(self, emulator, fc_context):
+        from sample_plugins import hooks
+
+        env = emulator.environ(
+            RULEKIT_RULES="sample_plugins.hooks,sample_rules.contract",
+            RULEKIT_RULE="ecs-instance-image-check",
+        )
+        event = change_event(
+            "ACS::ECS::Instance",
+            "i-1",
+            {"ImageId": "m-9"},
+            tags={"env": ["prod"]},
+            rule_parameters={"imageIds": "m-1"},
+        )
+        run(event, fc_context, environ=env)
+        [evaluation] = emulator.evaluations
+        assert evaluation["annotation"] == "image m-9 is not approved (see runbook R-7)"
+        assert "ecs-instance-image-check:i-1" in hooks.SEEN
+
+    def test_rulekit_delivery_sink_replaces_put_evaluations(self, emulator, fc_context):
+        from sample_plugins import sink
+
+        env = emulator.environ(RULEKIT_RULES="sample_plugins.sink,sample_rules.contract")
+        event = change_event(
+            "ACS::ECS::Instance",
+            "i-1",
+            {"ImageId": "m-1"},
+            tags={"env": ["prod"]},
+            rule_parameters={"imageIds": "m-1"},
+        )
+        run(event, fc_context, environ=env)
+        assert emulator.put_calls == []
+        assert sink.SINK.evaluations[-1]["complianceType"] == "COMPLIANT"
+
+
+def test_every_hook_is_documented_and_tested():
+    docs = DOCS.read_text()
+    tests = Path(__file__).read_text()
+    for name in _hook_names():
+        assert f"`{name}" in docs, f"{name} is not documented in docs/plugins.md"
+        assert f"test_{name}" in tests, f"{name} has no test named after it"
