@@ -146,8 +146,7 @@ class Plugins:
             self._take(rule, pack)
 
     def _take(self, rule: Rule, pack: Pack) -> None:
-        if rule.pack is None or rule.pack == pack.name:
-            rule.pack = pack.name
+        rule.pack = pack.name
         if rule.name in self.rules and self.rules[rule.name] is not rule:
             other = self.rules[rule.name]
             raise PluginError(

@@ -21,7 +21,7 @@ import pytest
 
 if TYPE_CHECKING:
     from .testing.fixtures import Case, FileProblem
-    from .testing.invoke import Session
+    from .testing.session import Session
 
 __all__ = ["pytest_collect_file"]
 
@@ -32,7 +32,7 @@ def _session(config: pytest.Config) -> Session:
     session = config.stash.get(_SESSION, None)
     if session is None:
         from .plugins import Plugins
-        from .testing.invoke import Session
+        from .testing.session import Session
 
         session = Session(Plugins.from_env(os.environ))
         config.stash[_SESSION] = session

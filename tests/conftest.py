@@ -14,6 +14,8 @@ import pytest
 from rulekit import handler as handler_module
 from rulekit.testing import TEST_CREDENTIALS, TEST_RESULT_TOKEN, ConfigEmulator, FCContext
 
+pytest_plugins = ["pytester"]
+
 DATA = Path(__file__).parent / "data"
 
 #: Values that must never appear in a log line or error message.

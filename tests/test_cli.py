@@ -1,48 +1,469 @@
-"""The rulekit command: the README's demo runs the real handler against the emulator."""
+"""The rulekit command: demo, list, test, invoke, new. In-process through main(), plus
+subprocesses where the real console entry point matters."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from conftest import DATA
 
 from rulekit.cli import main
+from rulekit.testing import TEST_CREDENTIALS
+
+REPO = Path(__file__).parent.parent
+CPU = "rule: ecs-cpu-min-count-limit\ncases:\n"
 
 
-def _rulekit(*args: str) -> subprocess.CompletedProcess[str]:
+def _rulekit(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "rulekit", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "rulekit", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
     )
 
 
-def test_demo_runs_the_example_rule_on_the_embedded_event():
-    done = _rulekit("demo")
-    assert done.returncode == 0, done.stderr
-    assert "rule ecs-instance-image-check" in done.stdout
-    assert "i-bp1sample0001 (cn-hangzhou): NON_COMPLIANT" in done.stdout
-    assert "delivered 1 evaluation(s) in 1 PutEvaluations call(s)" in done.stdout
+def _fixture(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
 
 
-def test_demo_on_an_event_file_prints_the_summary_as_json(capsys):
-    code = main(["demo", "--event", str(DATA / "events" / "change-ecs-instance.json"), "--json"])
-    out = capsys.readouterr().out
-    assert code == 0
-    summary = json.loads(out[out.index("{") :])
-    assert summary["compliance"] == {"COMPLIANT": 1}
+class TestDemo:
+    def test_runs_the_example_rule_on_the_embedded_event(self):
+        done = _rulekit("demo")
+        assert done.returncode == 0, done.stderr
+        assert "rule ecs-instance-image-check" in done.stdout
+        assert "i-bp1sample0001 (cn-hangzhou): NON_COMPLIANT" in done.stdout
+        assert "delivered 1 evaluation(s) in 1 PutEvaluations call(s)" in done.stdout
+
+    def test_an_event_file_and_the_json_summary(self, capsys):
+        code = main(
+            ["demo", "--event", str(DATA / "events" / "change-ecs-instance.json"), "--json"]
+        )
+        out = capsys.readouterr().out
+        assert code == 0
+        assert json.loads(out[out.index("{") :])["compliance"] == {"COMPLIANT": 1}
+
+    def test_a_malformed_event_exits_1_with_one_clear_line(self, capsys):
+        code = main(["demo", "--event", str(DATA / "events" / "faq-scheduled-ram-user.json")])
+        err = capsys.readouterr().err
+        assert code == 1
+        assert err.startswith("rulekit demo: EventError: the configuration of ACS::RAM::User")
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
-def test_demo_on_a_malformed_event_exits_1_with_one_clear_line(capsys):
-    code = main(["demo", "--event", str(DATA / "events" / "faq-scheduled-ram-user.json")])
-    err = capsys.readouterr().err
-    assert code == 1
-    assert err.startswith("rulekit demo: EventError: the configuration of ACS::RAM::User")
-    assert "Traceback" not in err
+class TestList:
+    def test_every_rule_with_pack_types_triggers_parameters(self, capsys):
+        assert main(["list"]) == 0
+        out = capsys.readouterr().out
+        line = next(x for x in out.splitlines() if x.startswith("ecs-instance-image-check"))
+        assert "pack=ecs" in line and "types=ACS::ECS::Instance" in line
+        assert "triggers=ConfigurationItemChangeNotification" in line
+        assert "imageIds (list[str], required)" in line
+        assert "from 3 pack(s)" in out and "distribution rulekit-oss" in out
+
+    def test_json_format(self, capsys):
+        assert main(["list", "--format", "json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        rules = {r["name"]: r for r in data["rules"]}
+        assert rules["ecs-instances-in-vpc"]["parameters"] == [
+            {"key": "vpcIds", "type": "list[str]", "required": False, "default": []}
+        ]
+        assert rules["ecs-cpu-min-count-limit"]["kind"] == "condition"
+        assert {p["name"] for p in data["packs"]} >= {"ecs", "oss", "ram"}
+
+    def test_p_loads_a_module(self, capsys):
+        assert main(["-p", "sample_rules.sweeps", "list"]) == 0
+        assert "image-is-approved" in capsys.readouterr().out
+
+    def test_a_misspelt_resource_type_fails_with_rule_and_place(self, capsys):
+        assert main(["-p", "sample_plugins.invalid_rule", "list"]) == 1
+        err = capsys.readouterr().err
+        assert "did you mean 'ACS::ECS::Instance'" in err and "invalid_rule.py:" in err
+
+    def test_a_jsonpath_that_cannot_parse_fails_with_rule_and_line(self, capsys):
+        assert main(["-p", "sample_plugins.bad_path", "list"]) == 1
+        err = capsys.readouterr().err
+        assert "rule 'bad-path-rule'" in err and "bad_path.py:8" in err
+        assert "invalid JSONPath" in err
 
 
-def test_demo_on_a_missing_file_says_so(tmp_path: Path):
-    done = _rulekit("demo", "--event", str(tmp_path / "nope.json"))
-    assert done.returncode != 0
-    assert "cannot read" in done.stderr and "Traceback" not in done.stderr
+class TestTest:
+    def test_the_packs_pass_their_fixtures_with_full_coverage(self, capsys):
+        assert main(["test", str(REPO / "plugins"), "--require-coverage"]) == 0
+        out = capsys.readouterr().out
+        assert out.strip().splitlines()[-1] == "42 passed, 0 failed"
+
+    def test_a_failing_case_prints_expected_and_actual_and_exits_1(self, tmp_path, capsys):
+        _fixture(
+            tmp_path,
+            "x.rulekit.yaml",
+            """
+rule: ecs-cpu-min-count-limit
+params: {cpuCount: "4"}
+cases:
+  - name: wrong expectation
+    resource: {id: i-1, configuration: {Cpu: 2}}
+    expect: COMPLIANT
+  - name: right expectation
+    resource: {id: i-1, configuration: {Cpu: 8}}
+    expect: COMPLIANT
+""",
+        )
+        assert main(["test", str(tmp_path)]) == 1
+        out = capsys.readouterr().out
+        assert "FAILED" in out and "wrong expectation" in out
+        assert '"compliance": "COMPLIANT"' in out
+        assert "ACS::ECS::Instance i-1: NON_COMPLIANT" in out
+        assert out.strip().splitlines()[-1] == "1 passed, 1 failed"
+
+    @pytest.mark.parametrize(
+        "text, message",
+        [
+            (
+                "rule: no-such-rule\ncases:\n  - {resource: {id: a}, expect: COMPLIANT}\n",
+                "unknown rule 'no-such-rule'",
+            ),
+            ("rule: ecs-cpu-min-count-limit\ncases: []\n", "has no cases"),
+            (
+                "rule: ecs-cpu-min-count-limit\nexpected: x\ncases:\n  - {expect: COMPLIANT}\n",
+                "unknown key(s) ['expected']",
+            ),
+            (
+                CPU + "  - {resource: {id: a}, expected: COMPLIANT}\n",
+                "unknown key(s) ['expected']",
+            ),
+            (
+                CPU + "  - {resource: {id: a, configuration: {Cpu: 8}}, params: {cpuCount: '1'}}\n",
+                "has no 'expect'",
+            ),
+            (
+                CPU + "  - {resource: {id: a}, expect: COMPLIANT}\n",
+                "ParamsError",
+            ),
+            (
+                "rule: ecs-instance-image-owner-system\ncases:\n"
+                "  - {resource: {id: a, configuration: "
+                "{ImageId: m}}, expect: COMPLIANT}\n",
+                "DescribeImages",
+            ),
+        ],
+        ids=[
+            "unknown-rule",
+            "no-cases",
+            "unknown-file-key",
+            "unknown-case-key",
+            "no-expect",
+            "case-raises",
+            "unstubbed-api-call",
+        ],
+    )
+    def test_strict_never_a_silent_pass(self, tmp_path, capsys, text, message):
+        _fixture(tmp_path, "strict.rulekit.yaml", text)
+        assert main(["test", str(tmp_path)]) == 1
+        out = capsys.readouterr().out
+        assert message in out
+        assert out.strip().splitlines()[-1].endswith("1 failed")
+
+    def test_collection_errors_exit_2(self, tmp_path, capsys):
+        _fixture(tmp_path, "bad.rulekit.yaml", "rule: [unclosed\n")
+        assert main(["test", str(tmp_path)]) == 2
+        assert "not valid YAML" in capsys.readouterr().err
+        assert main(["test", str(tmp_path / "missing")]) == 2
+        assert "no such file or folder" in capsys.readouterr().err
+
+    def test_usage_errors_exit_2(self, capsys):
+        with pytest.raises(SystemExit) as caught:
+            main(["test", "--format", "xml"])
+        assert caught.value.code == 2
+        assert main(["test", str(REPO / "plugins"), "-k", "and ("]) == 2
+
+    def test_k_filters_with_and_or_not(self, capsys):
+        assert main(["test", str(REPO / "plugins"), "-k", "oss and not encryption", "-v"]) == 0
+        out = capsys.readouterr().out
+        assert "oss-bucket-public-read-prohibited" in out
+        assert "encryption::" not in out
+        assert out.strip().splitlines()[-1] == "6 passed, 0 failed"
+
+    def test_skipped_cases_are_counted(self, tmp_path, capsys):
+        _fixture(
+            tmp_path,
+            "s.rulekit.yaml",
+            """
+rule: oss-bucket-public-write-prohibited
+cases:
+  - {name: later, skip: "waiting for data", resource: {id: b}, expect: COMPLIANT}
+  - {name: now, resource: {id: b, configuration: {AccessControlList: {Grant: private}}},
+     expect: COMPLIANT}
+""",
+        )
+        assert main(["test", str(tmp_path)]) == 0
+        assert capsys.readouterr().out.strip().splitlines()[-1] == "1 passed, 0 failed, 1 skipped"
+
+    def test_junit_xml_has_one_distinct_testcase_per_case(self, tmp_path, capsys):
+        _fixture(
+            tmp_path,
+            "j.rulekit.yaml",
+            """
+rule: oss-bucket-public-write-prohibited
+cases:
+  - {name: same, resource: {id: a, configuration: {AccessControlList: {Grant: private}}},
+     expect: COMPLIANT}
+  - {name: same, resource: {id: b, configuration: {AccessControlList: {Grant: x}}},
+     expect: NON_COMPLIANT}
+""",
+        )
+        report = tmp_path / "out" / "junit.xml"
+        assert main(["test", str(tmp_path), "--junit-xml", str(report)]) == 1
+        suite = ET.parse(report).getroot()
+        cases = suite.findall("testcase")
+        assert len(cases) == 2 and suite.get("tests") == "2" and suite.get("failures") == "1"
+        assert len({(c.get("classname"), c.get("name")) for c in cases}) == 2
+        assert cases[1].find("failure") is not None
+
+    def test_json_report(self, tmp_path, capsys):
+        assert main(["test", str(REPO / "plugins" / "oss"), "--format", "json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert (data["passed"], data["failed"]) == (10, 0)
+        assert data["cases"][0]["status"] == "passed"
+        assert "ecs-instance-image-check" in data["uncovered"]
+
+    def test_uncovered_rules_are_reported_and_can_fail_the_run(self, capsys):
+        assert main(["test", str(REPO / "plugins" / "oss")]) == 0
+        assert "rules without fixtures (10)" in capsys.readouterr().out
+        assert main(["test", str(REPO / "plugins" / "oss"), "--require-coverage"]) == 1
+
+    def test_an_explicit_file_may_have_any_name(self, tmp_path, capsys):
+        path = _fixture(
+            tmp_path,
+            "cases.json",
+            json.dumps(
+                {
+                    "rule": "ram-user-no-access-key",
+                    "cases": [
+                        {"resource": {"id": "u", "configuration": {}}, "expect": "COMPLIANT"}
+                    ],
+                }
+            ),
+        )
+        assert main(["test", str(path)]) == 0
+
+
+class TestInvoke:
+    def test_prints_the_evaluations_the_handler_delivers(self, capsys):
+        event = str(DATA / "events" / "change-ecs-instance.json")
+        assert main(["invoke", event, "--rule", "ecs-instance-image-check"]) == 0
+        captured = capsys.readouterr()
+        [line] = captured.out.strip().splitlines()
+        assert json.loads(line)["complianceType"] == "COMPLIANT"
+        assert "1 evaluation(s)" in captured.err
+
+    def test_params_override_the_event(self, capsys):
+        event = str(DATA / "events" / "change-ecs-instance.json")
+        assert (
+            main(
+                [
+                    "invoke",
+                    event,
+                    "--rule",
+                    "ecs-instance-image-check",
+                    "--params",
+                    "imageIds=m-other",
+                ]
+            )
+            == 0
+        )
+        assert json.loads(capsys.readouterr().out)["complianceType"] == "NON_COMPLIANT"
+
+    def test_several_rules_loaded_need_rule(self, capsys):
+        event = str(DATA / "events" / "change-ecs-instance.json")
+        assert main(["invoke", event]) == 1
+        assert "RULEKIT_RULE" in capsys.readouterr().err
+
+    def test_endpoint_delivers_with_put_evaluations(self, emulator, monkeypatch, capsys):
+        for key in (
+            "ALIBABA_CLOUD_ACCESS_KEY_ID",
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+            "ALIBABA_CLOUD_SECURITY_TOKEN",
+        ):
+            monkeypatch.setenv(key, emulator.environ()[key])
+        event = str(DATA / "events" / "change-ecs-instance.json")
+        assert (
+            main(
+                ["invoke", event, "--rule", "ecs-instance-image-check", "--endpoint", emulator.url]
+            )
+            == 0
+        )
+        assert emulator.put_calls[0].access_key_id == TEST_CREDENTIALS.access_key_id
+        assert emulator.evaluations[0]["complianceResourceId"] == "i-bp1example0001"
+
+    def test_bad_input_is_one_line_and_exit_code(self, tmp_path, capsys):
+        assert main(["invoke", str(tmp_path / "none.json")]) == 2
+        assert (
+            main(
+                [
+                    "invoke",
+                    str(DATA / "events" / "faq-scheduled-ram-user.json"),
+                    "--rule",
+                    "ram-user-no-access-key",
+                ]
+            )
+            == 1
+        )
+        err = capsys.readouterr().err
+        assert "EventError" in err and "Traceback" not in err
+        assert (
+            main(
+                ["invoke", str(DATA / "events" / "change-ecs-instance.json"), "--params", "novalue"]
+            )
+            == 2
+        )
+
+
+class TestNew:
+    def test_new_rule_passes_rulekit_test_as_generated(self, tmp_path):
+        done = _rulekit(
+            "new", "rule", "bucket-owner-tag", "--resource-type", "ACS::OSS::Bucket", cwd=tmp_path
+        )
+        assert done.returncode == 0, done.stderr
+        assert (tmp_path / "bucket_owner_tag.py").exists()
+        result = _rulekit("test", cwd=tmp_path, env={"RULEKIT_LOAD_PLUGINS": ""})
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout.strip().splitlines()[-1] == "3 passed, 0 failed"
+
+    def test_new_pack_is_installable_layout_and_passes_as_generated(self, tmp_path):
+        done = _rulekit("new", "pack", "acme", "--dir", str(tmp_path))
+        assert done.returncode == 0, done.stderr
+        root = tmp_path / "rulekit-acme"
+        assert 'acme = "rulekit_acme"' in (root / "pyproject.toml").read_text()
+        result = _rulekit(
+            "test",
+            str(root),
+            "--junit-xml",
+            str(tmp_path / "r.xml"),
+            env={"RULEKIT_LOAD_PLUGINS": ""},
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout.strip().splitlines()[-1] == "3 passed, 0 failed"
+        assert len(ET.parse(tmp_path / "r.xml").getroot().findall("testcase")) == 3
+
+    def test_new_refuses_to_overwrite_and_misspelt_types(self, tmp_path, capsys):
+        args = ["new", "rule", "x", "--resource-type", "ACS::ECS::Instance", "--dir", str(tmp_path)]
+        assert main(args) == 0
+        assert main(args) == 2
+        assert "exists" in capsys.readouterr().err
+        assert (
+            main(
+                [
+                    "new",
+                    "rule",
+                    "y",
+                    "--resource-type",
+                    "ACS::ECS::Instanse",
+                    "--dir",
+                    str(tmp_path),
+                ]
+            )
+            == 2
+        )
+        assert "did you mean 'ACS::ECS::Instance'" in capsys.readouterr().err
+        assert main(["new", "rule", "Bad Name", "--resource-type", "ACS::ECS::Instance"]) == 2
+
+
+class TestFixtureFeatures:
+    def test_several_evaluations_match_one_to_one_in_any_order(self, tmp_path, capsys):
+        _fixture(
+            tmp_path,
+            "many.rulekit.yaml",
+            """
+rule: fan-out
+module: sample_rules.many
+cases:
+  - name: two disks
+    resource: {id: i-1, configuration: {Disks: [d-2, d-1]}}
+    expect:
+      - {resource_id: d-1, resource_type: ACS::ECS::Disk, compliance: COMPLIANT}
+      - {resource_id: d-2, compliance: COMPLIANT}
+  - name: count must agree
+    resource: {id: i-1, configuration: {Disks: [d-1]}}
+    expect: [COMPLIANT, COMPLIANT]
+""",
+        )
+        assert main(["test", str(tmp_path)]) == 1
+        out = capsys.readouterr().out
+        assert "expected 2 evaluation(s), got 1" in out
+        assert out.strip().splitlines()[-1] == "1 passed, 1 failed"
+
+    def test_listed_api_responses_are_served_call_by_call(self, tmp_path, capsys):
+        full_page = {"FlowLogs": {"FlowLog": [{"Status": "Inactive"}] * 50}, "TotalCount": 51}
+        last_page = {"FlowLogs": {"FlowLog": [{"Status": "Active"}]}, "TotalCount": 51}
+        _fixture(
+            tmp_path,
+            "paging.rulekit.json",
+            json.dumps(
+                {
+                    "rule": "vpc-flow-logs-enabled",
+                    "module": "sample_rules.cloud",
+                    "cases": [
+                        {
+                            "name": "the active log is on page two",
+                            "api": {"Vpc": {"DescribeFlowLogs": [full_page, last_page]}},
+                            "resource": {"id": "vpc-1"},
+                            "expect": "COMPLIANT",
+                        },
+                        {
+                            "name": "one page, none active",
+                            "api": {
+                                "Vpc": {
+                                    "DescribeFlowLogs": [
+                                        last_page
+                                        | {"FlowLogs": {"FlowLog": [{"Status": "Inactive"}]}}
+                                    ]
+                                }
+                            },
+                            "resource": {"id": "vpc-2"},
+                            "expect": {"compliance": "NON_COMPLIANT", "annotation": "none active"},
+                        },
+                    ],
+                }
+            ),
+        )
+        assert main(["test", str(tmp_path)]) == 0, capsys.readouterr().out
+
+    def test_scheduled_trigger_and_inline_event(self, tmp_path, capsys):
+        event = json.loads((DATA / "events" / "change-ecs-instance.json").read_text())
+        _fixture(
+            tmp_path,
+            "trig.rulekit.json",
+            json.dumps(
+                {
+                    "rule": "image-is-approved",
+                    "module": "sample_rules.sweeps",
+                    "cases": [
+                        {
+                            "name": "periodic",
+                            "trigger": "ScheduledNotification",
+                            "resource": {"id": "i-9", "configuration": {"ImageId": "m-ok"}},
+                            "expect": "COMPLIANT",
+                        },
+                        {
+                            "name": "inline event",
+                            "event": event,
+                            "expect": {"compliance": "NON_COMPLIANT", "annotation": "image m-bp1"},
+                        },
+                    ],
+                }
+            ),
+        )
+        assert main(["test", str(tmp_path)]) == 0

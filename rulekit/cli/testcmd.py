@@ -25,7 +25,7 @@ from ..testing.fixtures import (
     modules_of,
     run_case,
 )
-from ..testing.invoke import Session
+from ..testing.session import Session
 from . import EXIT_FAILED, EXIT_OK, UsageError
 from .common import load_plugins
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from .emulator import TEST_CREDENTIALS, ApiCallError, Call, ConfigEmulator
 from .events import TEST_RESULT_TOKEN, FCContext, change_event, sample_event, scheduled_event
 from .faults import ApiFailure, Delay, Drop, Fault, Pass, ServerError, Throttle
+from .session import Session, invoke
 from .store import DEFAULT_ACCOUNT_ID, ResourceStore, StoredResource
 
 __all__ = [
@@ -34,9 +35,11 @@ __all__ = [
     "Pass",
     "ResourceStore",
     "ServerError",
+    "Session",
     "StoredResource",
     "Throttle",
     "change_event",
+    "invoke",
     "sample_event",
     "scheduled_event",
 ]

@@ -38,7 +38,7 @@ from ..errors import RulekitError
 from ..evaluation import Compliance, Evaluation
 from ..event import SCHEDULED_NOTIFICATION
 from .events import change_event, scheduled_event
-from .invoke import Session
+from .session import Session
 from .store import DEFAULT_ACCOUNT_ID
 
 __all__ = [
