@@ -182,6 +182,13 @@ class Rule:
 
         if not (isinstance(params, type) and issubclass(params, Params)):
             raise self._error(f"params= must be a rulekit.Params subclass, got {params!r}")
+        if not params.__pydantic_complete__:
+            # An annotation pydantic cannot resolve would otherwise only fail at evaluation.
+            try:
+                params.model_rebuild(raise_errors=True)
+            except Exception as exc:
+                raise self._error(f"params model {params.__name__} cannot be built: "
+                                  f"{type(exc).__name__}: {exc}") from None
         return params
 
     def _check_risk(self, level: Any) -> int:

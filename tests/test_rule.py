@@ -268,3 +268,16 @@ class TestReturnForms:
 
 def _fields(ev: Evaluation) -> dict[str, Any]:
     return {name: getattr(ev, name) for name in Evaluation.__dataclass_fields__}
+
+
+def test_a_params_model_that_cannot_be_built_fails_at_definition():
+    class Broken(Params):
+        image_ids: NoSuchType  # type: ignore[name-defined]  # noqa: F821
+
+    with pytest.raises(RuleDefinitionError, match="params model Broken cannot be built") as caught:
+
+        @rule(resource_type="ACS::ECS::Instance", params=Broken)
+        def f(resource, params):
+            return Compliance.COMPLIANT
+
+    assert "test_rule.py:" in str(caught.value) and "'f'" in str(caught.value)
