@@ -137,6 +137,13 @@ class Group:
     def params(self) -> set[str]:
         return set().union(*(child.params() for child in self.children))
 
+    def clauses(self) -> list[Clause]:
+        """Every clause, depth first."""
+        out: list[Clause] = []
+        for child in self.children:
+            out.extend(child.clauses() if isinstance(child, Group) else [child])
+        return out
+
     def failure(self, resource: Resource, values: Mapping[str, Any]) -> dict[str, Any] | None:
         first: dict[str, Any] | None = None
         for child in self.children:

@@ -36,7 +36,11 @@ if TYPE_CHECKING:
     from .calls import CloudApi
     from .sweep import SweepOptions
 
-__all__ = ["Dispatcher", "InvocationResult", "Prepared", "complete"]
+__all__ = ["RULE_PARAMETER", "Dispatcher", "InvocationResult", "Prepared", "complete"]
+
+#: The rule parameter naming the rulekit rule a Config rule runs, so one deployed function can
+#: serve many Config rules (``rulekit export`` sets it). Not passed to the rule's Params.
+RULE_PARAMETER = "rulekitRule"
 
 log = logging.getLogger("rulekit.dispatcher")
 
@@ -131,8 +135,9 @@ class Dispatcher:
 
     def prepare(self, event: ConfigEvent) -> Prepared:
         """Select the rule and validate scope overrides and parameters (nothing is sent)."""
-        rule = self.rules.select(event.rule_name, self.requested_rule)
         overrides, own = Scope.split_parameters(event.rule_parameters)
+        named = own.pop(RULE_PARAMETER, None)
+        rule = self.rules.select(event.rule_name, self.requested_rule or named or None)
         scope = rule.scope.override(overrides)
         if overrides:
             log.info(

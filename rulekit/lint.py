@@ -17,20 +17,56 @@ from .errors import RuleDefinitionError, RulekitError
 from .paths import compile_path
 from .rule import Rule
 
-__all__ = ["check_rule", "jsonpath_literals"]
+__all__ = ["api_calls", "check_rule", "jsonpath_literals"]
+
+
+def _tree(rule: Rule) -> tuple[ast.AST, int] | None:
+    func = rule.func
+    if func is None or rule.condition is not None:
+        return None
+    try:
+        lines, first = inspect.getsourcelines(func)
+    except (OSError, TypeError):
+        return None
+    return ast.parse(textwrap.dedent("".join(lines))), first
+
+
+def api_calls(rule: Rule) -> tuple[set[tuple[str, str]], bool]:
+    """The (product, action) pairs the rule's code passes literally to ``ctx.call`` /
+    ``ctx.paginate``, and whether any call runs in a member account (``account_id=``): what
+    its function's RAM role must allow."""
+    parsed = _tree(rule)
+    if parsed is None:
+        return set(), False
+    calls: set[tuple[str, str]] = set()
+    member = False
+    for node in ast.walk(parsed[0]):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("call", "paginate")
+            and len(node.args) >= 2
+        ):
+            continue
+        product, action = node.args[0], node.args[1]
+        if (
+            isinstance(product, ast.Constant)
+            and isinstance(action, ast.Constant)
+            and isinstance(product.value, str)
+            and isinstance(action.value, str)
+        ):
+            calls.add((product.value, action.value))
+            member = member or any(k.arg == "account_id" for k in node.keywords)
+    return calls, member
 
 
 def jsonpath_literals(rule: Rule) -> list[tuple[str, int]]:
     """(literal, line) for each string constant in the rule's function that starts with ``$.``
     or ``$[``. Empty when the source is not available (a rule built at run time)."""
-    func = rule.func
-    if func is None or rule.condition is not None:
+    parsed = _tree(rule)
+    if parsed is None:
         return []
-    try:
-        lines, first = inspect.getsourcelines(func)
-    except (OSError, TypeError):
-        return []
-    tree = ast.parse(textwrap.dedent("".join(lines)))
+    tree, first = parsed
     return [
         (node.value, first + node.lineno - 1)
         for node in ast.walk(tree)

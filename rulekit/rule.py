@@ -187,8 +187,9 @@ class Rule:
             try:
                 params.model_rebuild(raise_errors=True)
             except Exception as exc:
-                raise self._error(f"params model {params.__name__} cannot be built: "
-                                  f"{type(exc).__name__}: {exc}") from None
+                raise self._error(
+                    f"params model {params.__name__} cannot be built: {type(exc).__name__}: {exc}"
+                ) from None
         return params
 
     def _check_risk(self, level: Any) -> int:

@@ -1,0 +1,199 @@
+"""Build a Function Compute code package: rulekit, rule packs and every runtime dependency, as
+wheels for Linux x86_64 and the target Python, unpacked into one zip with ``index.py`` so the FC
+handler setting is ``index.handler``.
+
+pip resolves the dependencies for the *target* platform (``--platform manylinux*_x86_64
+--python-version X.Y --only-binary=:all:``), so compiled wheels (pydantic-core, cryptography) are
+the ones FC needs, never the build machine's. What imports do not need is left out: the CLI and
+test helpers, CLI-only dependencies, ``bin/``, caches, and dist-info files other than METADATA,
+entry_points.txt and licenses (entry points are how packs are found at run time).
+
+Example::
+
+    result = build_package(["plugins/ecs"], "3.10", Path("dist"))
+    result.path, result.size       # dist/rulekit-fc-py310.zip, 9_800_000
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from ..errors import ConfigurationError
+
+__all__ = ["FC_PYTHONS", "PackageResult", "build_package"]
+
+#: The Python versions Function Compute offers for this kind of function.
+FC_PYTHONS = ("3.10", "3.12")
+_PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64")
+# Parts of rulekit the FC runtime never imports.
+_RUNTIME_EXCLUDE = (
+    "rulekit/cli",
+    "rulekit/testing",
+    "rulekit/pytest_plugin.py",
+    "rulekit/deploy",
+    "rulekit/lint.py",
+)
+_DIST_INFO_KEEP = re.compile(r"^(METADATA|entry_points\.txt|LICENSE.*|COPYING.*|licenses/.*)$")
+
+INDEX = '''"""Function Compute entry point written by `rulekit package`: handler = index.handler."""
+
+from rulekit.handler import handler
+
+__all__ = ["handler"]
+'''
+
+
+@dataclass
+class PackageResult:
+    path: Path
+    size: int
+    python: str
+    distributions: list[str] = field(default_factory=list)
+    files: int = 0
+
+
+def _project_dir(dist_name: str) -> Path | None:
+    """The local source folder of an installed (editable or path) distribution, if any."""
+    try:
+        dist = metadata.distribution(dist_name)
+    except metadata.PackageNotFoundError:
+        return None
+    text = dist.read_text("direct_url.json")
+    if not text:
+        return None
+    url = json.loads(text).get("url", "")
+    if url.startswith("file://"):
+        path = Path(url[len("file://") :])
+        return path if (path / "pyproject.toml").exists() else None
+    return None
+
+
+def _requirement(spec: str) -> str:
+    """A pack given as a folder, an entry-point name or a distribution name -> what pip takes."""
+    path = Path(spec)
+    if path.is_dir():
+        if not (path / "pyproject.toml").exists():
+            raise ConfigurationError(f"{spec}: a pack folder needs a pyproject.toml")
+        return str(path.resolve())
+    for ep in metadata.entry_points(group="rulekit"):
+        if ep.name == spec and ep.dist is not None:
+            spec = ep.dist.name
+            break
+    local = _project_dir(spec)
+    if local is not None:
+        return str(local)
+    try:
+        return f"{spec}=={metadata.version(spec)}"
+    except metadata.PackageNotFoundError:
+        raise ConfigurationError(
+            f"{spec!r} is not a pack folder, an installed rule pack or an installed distribution"
+        ) from None
+
+
+def _rulekit_source() -> Path | None:
+    """The rulekit project folder when rulekit runs from a source checkout (editable install)."""
+    import rulekit
+
+    root = Path(rulekit.__file__).resolve().parent.parent
+    pyproject = root / "pyproject.toml"
+    if pyproject.exists() and re.search(r'^name\s*=\s*"rulekit"', pyproject.read_text(), re.M):
+        return root
+    return _project_dir("rulekit")
+
+
+def _installed_packs() -> list[str]:
+    return sorted(
+        {ep.dist.name for ep in metadata.entry_points(group="rulekit") if ep.dist is not None}
+    )
+
+
+def _pip(args: Sequence[str]) -> None:
+    done = subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-6:])
+        raise ConfigurationError(f"pip {args[0]} failed:\n{tail}")
+
+
+def _trim(stage: Path) -> None:
+    for rel in _RUNTIME_EXCLUDE:
+        target = stage / rel
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    shutil.rmtree(stage / "bin", ignore_errors=True)
+    for cache in list(stage.rglob("__pycache__")):
+        shutil.rmtree(cache, ignore_errors=True)
+    for info in stage.glob("*.dist-info"):
+        for item in sorted(info.rglob("*"), reverse=True):
+            rel = item.relative_to(info).as_posix()
+            if item.is_file() and not _DIST_INFO_KEEP.match(rel):
+                item.unlink()
+            elif item.is_dir() and not any(item.iterdir()):
+                item.rmdir()
+
+
+def _zip(stage: Path, path: Path) -> int:
+    files = sorted(p for p in stage.rglob("*") if p.is_file())
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for file in files:
+            info = zipfile.ZipInfo(file.relative_to(stage).as_posix(), (1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, file.read_bytes())  # fixed dates: reproducible zips
+    return len(files)
+
+
+def build_package(
+    packs: Sequence[str], python: str, out_dir: Path, *, rulekit_source: Path | None = None
+) -> PackageResult:
+    """Build ``<out_dir>/rulekit-fc-py<XY>.zip`` for ``python`` (e.g. "3.10")."""
+    if not re.fullmatch(r"3\.\d{2}", python) or int(python.split(".")[1]) < 10:
+        raise ConfigurationError(
+            f"--python must be 3.10 or later (FC offers {FC_PYTHONS}), got {python!r}"
+        )
+    source = rulekit_source or _rulekit_source()
+    rulekit_req = str(source) if source else f"rulekit=={metadata.version('rulekit')}"
+    requirements = [rulekit_req, *(_requirement(p) for p in (packs or _installed_packs()))]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"rulekit-fc-py{python.replace('.', '')}.zip"
+    with tempfile.TemporaryDirectory(prefix="rulekit-package-") as tmp:
+        wheels, stage = Path(tmp) / "wheels", Path(tmp) / "stage"
+        local = [r for r in requirements if os.path.isdir(r)]
+        if local:  # local projects: pure-Python wheels of our own, built here
+            _pip(["wheel", "--no-deps", "--quiet", "-w", str(wheels), *local])
+        targets = [str(w) for w in sorted(wheels.glob("*.whl"))] if local else []
+        targets += [r for r in requirements if not os.path.isdir(r)]
+        platform_args = [arg for p in _PLATFORMS for arg in ("--platform", p)]
+        _pip(
+            [
+                "install",
+                "--quiet",
+                "--no-compile",
+                "--target",
+                str(stage),
+                "--only-binary=:all:",
+                "--implementation",
+                "cp",
+                "--python-version",
+                python,
+                *platform_args,
+                *targets,
+            ]
+        )
+        _trim(stage)
+        (stage / "index.py").write_text(INDEX)
+        dists = sorted(p.name[: -len(".dist-info")] for p in stage.glob("*.dist-info"))
+        count = _zip(stage, path)
+    return PackageResult(path, path.stat().st_size, python, dists, count)
