@@ -20,6 +20,7 @@ Example::
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from ..dispatcher import RULE_PARAMETER
@@ -32,6 +33,10 @@ FORMATS = ("terraform", "ros", "s-yaml")
 
 class Expr(str):
     """A raw HCL expression (a reference), written without quotes."""
+
+
+def _hcl_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", key) else json.dumps(key)
 
 
 def _hcl_value(value: Any, indent: int) -> str:
@@ -51,7 +56,7 @@ def _hcl_value(value: Any, indent: int) -> str:
         if not value:
             return "{}"
         lines = [
-            f"{pad}  {json.dumps(str(k))} = {_hcl_value(v, indent + 1)}" for k, v in value.items()
+            f"{pad}  {_hcl_key(str(k))} = {_hcl_value(v, indent + 1)}" for k, v in value.items()
         ]
         return "{\n" + "\n".join(lines) + f"\n{pad}}}"
     raise TypeError(f"cannot write {type(value).__name__} as HCL")

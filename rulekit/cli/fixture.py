@@ -1,0 +1,171 @@
+"""``rulekit fixture record RESOURCE_ID --type T``: turn a live resource into a fixture case.
+
+The configuration comes from GetDiscoveredResource (read-only); the case's ``expect`` is what
+the rule says about it today, so the recorded case is a regression test. ``--mask`` replaces
+resource ids and account numbers (consistently in the resource and the parameters) before the
+rule runs, so the expectation holds for the masked data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from ..errors import ApiError, CredentialsError
+from . import EXIT_FAILED, EXIT_OK, UsageError
+from .common import load_plugins
+from .run import parse_params
+
+__all__ = ["Masker", "add_parser"]
+
+# An Alibaba Cloud resource id: a short prefix, "-", then letters and digits (at least one
+# digit, so region ids such as cn-hangzhou are left alone).
+_ID = re.compile(r"\b([a-z]{1,8})-((?=[a-z0-9]*\d)[a-z0-9]{8,32})\b")
+_ACCOUNT = re.compile(r"(?<!\d)\d{16}(?!\d)")
+
+
+class Masker:
+    """Replaces resource ids (``vpc-bp1x...`` -> ``vpc-masked0001``) and 16-digit account ids,
+    the same way everywhere, so masked data stays consistent."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, str] = {}
+
+    def _id(self, match: re.Match[str]) -> str:
+        original = match.group(0)
+        if original not in self.ids:
+            self.ids[original] = f"{match.group(1)}-masked{len(self.ids) + 1:04d}"
+        return self.ids[original]
+
+    def text(self, value: str) -> str:
+        return _ACCOUNT.sub("1000000000000000", _ID.sub(self._id, value))
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self.value(v) for v in value]
+        if isinstance(value, dict):
+            return {self.text(str(k)): self.value(v) for k, v in value.items()}
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and _ACCOUNT.fullmatch(str(value))
+        ):
+            return 1000000000000000
+        return value
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..api import ApiClient
+    from ..config_api import ConfigApi
+    from ..endpoints import resolve_endpoint
+    from ..event import parse_configuration
+    from ..profiles import cli_credentials
+    from ..tags import parse_tags
+    from ..testing import change_event
+    from ..testing.session import Session
+
+    plugins = load_plugins(args)
+    candidates = [r for r in plugins.rules if args.type in r.resource_types]
+    if args.rule:
+        rule = plugins.rules[args.rule]
+    elif len(candidates) == 1:
+        rule = candidates[0]
+    else:
+        names = ", ".join(r.name for r in candidates) or "none"
+        raise UsageError(f"pass --rule: rules for {args.type}: {names}")
+    try:
+        credentials, profile_region = cli_credentials(args.profile)
+    except CredentialsError as exc:
+        raise UsageError(str(exc)) from None
+    region = args.region or profile_region
+    if not region:
+        raise UsageError("pass --region (the resource's region)")
+    client = ApiClient(credentials, region_id=region)
+    config = ConfigApi(client, resolve_endpoint("Config", region, os.environ))
+    try:
+        detail = config.get_discovered_resource(args.resource_id, args.type, region)
+    except ApiError as exc:
+        print(f"rulekit fixture record: {exc}")
+        return EXIT_FAILED
+    where = f"{args.type} {args.resource_id}"
+    resource: dict[str, Any] = {
+        "id": args.resource_id,
+        "type": args.type,
+        "region": region,
+        "configuration": parse_configuration(detail.get("Configuration"), where),
+    }
+    tags = parse_tags(detail.get("Tags"))
+    if tags:
+        resource["tags"] = tags
+    if detail.get("AccountId"):
+        resource["account_id"] = str(detail["AccountId"])
+    params = parse_params(args.params)
+    if args.mask:
+        masker = Masker()
+        resource, params = masker.value(resource), masker.value(params)
+    event = change_event(
+        resource["type"],
+        resource["id"],
+        resource["configuration"],
+        region=resource["region"],
+        account_id=resource.get("account_id", "1000000000000000"),
+        tags=resource.get("tags"),
+        rule_parameters=params,
+    )
+    session = Session(plugins)
+    try:
+        evaluations = session.invoke(event, rule, params or None)
+    finally:
+        session.close()
+    expect: Any = [
+        {"resource_id": ev.resource_id, "compliance": ev.compliance.value} for ev in evaluations
+    ]
+    if len(evaluations) == 1 and evaluations[0].resource_id == resource["id"]:
+        expect = evaluations[0].compliance.value
+    case = {
+        "name": args.name or f"recorded {resource['id']}",
+        "resource": resource,
+        "expect": expect,
+    }
+    if params:
+        case["params"] = params
+    path = Path(args.output or f"{rule.name}.rulekit.yaml")
+    _append(path, rule.name, case)
+    print(f"recorded {where} as case {case['name']!r} in {path} (expect {json.dumps(expect)})")
+    return EXIT_OK
+
+
+def _append(path: Path, rule: str, case: dict[str, Any]) -> None:
+    import yaml
+
+    data: dict[str, Any] = {"rule": rule, "cases": []}
+    if path.exists():
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(loaded, dict) or loaded.get("rule") != rule:
+            raise UsageError(f"{path} is not a fixture for {rule}; pass -o another file")
+        data = loaded
+        data.setdefault("cases", [])
+    data["cases"].append(case)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser("fixture", help="record a live resource as a fixture case")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    record = actions.add_parser("record", help="fetch a resource and append a fixture case")
+    record.add_argument("resource_id", metavar="RESOURCE_ID")
+    record.add_argument("--type", required=True, help="its resource type")
+    record.add_argument("--rule", help="the rule the case is for")
+    record.add_argument("--region", help="the resource's region")
+    record.add_argument("--params", nargs="*", default=[], metavar="KEY=VALUE")
+    record.add_argument("--name", help="the case's name")
+    record.add_argument("--mask", action="store_true", help="mask ids and account numbers")
+    record.add_argument("--profile", help="an Alibaba Cloud CLI profile")
+    record.add_argument("-o", "--output", help="fixture file (default: RULE.rulekit.yaml)")
+    record.set_defaults(run=run)

@@ -1,0 +1,136 @@
+"""rulekit package: the zip runs the handler with nothing but itself on sys.path."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from rulekit.deploy.package import build_package
+from rulekit.testing import TEST_CREDENTIALS, ConfigEmulator, change_event
+
+REPO = Path(__file__).parent.parent
+PACKS = [str(REPO / "plugins" / name) for name in ("ecs", "oss", "ram")]
+CURRENT = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+RUNNER = r"""
+import json, sys, types
+sys.path.insert(0, sys.argv[1])
+import index
+context = types.SimpleNamespace(
+    request_id="r-1", region="cn-hangzhou", account_id="1",
+    function=types.SimpleNamespace(name="rulekit", handler="index.handler", memory=512,
+                                   timeout=60),
+    credentials=types.SimpleNamespace(access_key_id=sys.argv[2], access_key_secret=sys.argv[3],
+                                      security_token=sys.argv[4]))
+print(json.dumps(index.handler(sys.stdin.buffer.read(), context)))
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+"""
+
+
+def _interpreter(version: str) -> str | None:
+    if version == CURRENT:
+        return sys.executable
+    candidates = [
+        shutil.which(f"python{version}"),
+        *map(str, sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}"))),
+    ]
+    for found in filter(None, candidates):
+        probe = subprocess.run(
+            [found, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True
+        )
+        if probe.returncode == 0:
+            return found
+    return None
+
+
+@pytest.fixture(scope="module")
+def packages(tmp_path_factory) -> dict[str, Path]:
+    return {}
+
+
+def _package(packages: dict[str, Path], tmp_path_factory, version: str) -> Path:
+    if version not in packages:
+        out = tmp_path_factory.mktemp(f"pkg{version}")
+        packages[version] = build_package(PACKS, version, out).path
+    return packages[version]
+
+
+def _run_isolated(python: str, zip_path: Path, tmp_path: Path) -> tuple[dict, list[str], list]:
+    code = tmp_path / "code"
+    code.mkdir()
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(code)
+    with ConfigEmulator() as emulator:
+        env = emulator.environ(RULEKIT_RULE="ecs-instance-no-public-ip")
+        env.pop("RULEKIT_LOAD_PLUGINS")  # the packaged packs load through their entry points
+        event = change_event(
+            "ACS::ECS::Instance",
+            "i-1",
+            {"PublicIpAddress": {"IpAddress": ["47.1.1.1"]}, "EipAddress": {"IpAddress": ""}},
+        )
+        done = subprocess.run(
+            [
+                python,
+                "-I",
+                "-S",
+                "-c",
+                RUNNER,
+                str(code),
+                TEST_CREDENTIALS.access_key_id,
+                TEST_CREDENTIALS.access_key_secret,
+                TEST_CREDENTIALS.security_token or "",
+            ],
+            input=json.dumps(event).encode(),
+            capture_output=True,
+            env=env,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr.decode()[-2000:]
+        lines = done.stdout.decode().strip().splitlines()
+        return json.loads(lines[0]), json.loads(lines[1]), list(emulator.evaluations)
+
+
+@pytest.mark.parametrize("version", ["3.10", CURRENT, "3.12"])
+def test_the_package_runs_the_handler_isolated(version, packages, tmp_path_factory, tmp_path):
+    python = _interpreter(version)
+    if python is None:
+        pytest.skip(f"no Python {version} interpreter on this machine")
+    zip_path = _package(packages, tmp_path_factory, version)
+    summary, modules, evaluations = _run_isolated(python, zip_path, tmp_path)
+    assert summary["delivered"] == 1
+    assert evaluations[0]["complianceType"] == "NON_COMPLIANT"
+    assert "yaml" not in modules and "pytest" not in modules  # no CLI or test dependencies
+
+
+def test_the_package_leaves_out_what_imports_do_not_need(packages, tmp_path_factory):
+    zip_path = _package(packages, tmp_path_factory, CURRENT)
+    names = zipfile.ZipFile(zip_path).namelist()
+    assert "index.py" in names
+    assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", "/RECORD"))]
+    assert not [n for n in names if n.startswith(("bin/", "yaml/", "_pytest/", "hcl2/"))]
+    assert not [n for n in names if n.startswith(("rulekit/cli/", "rulekit/testing/"))]
+    assert "rulekit_ecs-0.1.0.dist-info/entry_points.txt" in names
+    compiled = [n for n in names if n.endswith(".so")]
+    assert compiled and all("x86_64-linux-gnu" in n or "abi3" in n for n in compiled)
+    assert zip_path.stat().st_size < 15_000_000
+
+
+def test_the_zip_is_reproducible(packages, tmp_path_factory):
+    first = _package(packages, tmp_path_factory, CURRENT)
+    again = build_package(PACKS, CURRENT, tmp_path_factory.mktemp("again")).path
+    assert first.read_bytes() == again.read_bytes()
+
+
+def test_bad_python_versions_are_refused(tmp_path):
+    from rulekit import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="3.10 or later"):
+        build_package(PACKS, "3.9", tmp_path)
+    with pytest.raises(ConfigurationError, match="not a pack folder"):
+        build_package(["no-such-pack-anywhere"], CURRENT, tmp_path)
