@@ -394,7 +394,7 @@ def condition_rule(
     if model is None:
         rule.required_params = tuple(needed)
     else:
-        known = {info.alias or n for n, info in model.model_fields.items()}
+        known = {f.key for f in model.param_fields().values()}
         unknown = [n for n in needed if n not in known]
         if unknown:
             raise RuleDefinitionError(

@@ -5,6 +5,13 @@ uses (``image_ids`` <- ``imageIds``). Platform strings are coerced: ``"a,b"`` (o
 to a list, ``"10"`` to an int, ``"true"`` to a bool, a JSON object string to a dict; an empty
 string means "not set" (the default applies, or the parameter is reported missing).
 
+Validation is pydantic v2's, in lax mode. Because FC bills cold starts, pydantic is only imported
+when it is needed: fields of plain types (str, int, float, bool, lists/sets/tuples and dicts of
+them, optional or not) given ordinary values are coerced by a small fast path that accepts only
+what pydantic accepts the same way; anything else (other types, ``Field(...)`` constraints,
+pydantic validators, an unusual value, an error) goes to a pydantic model built from the class
+on first use. Property-based tests check the two agree.
+
 Example::
 
     >>> class ImageParams(Params):
@@ -16,50 +23,157 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import json
 import logging
+import re
 import types
 import typing
 from collections import abc
 from collections.abc import Mapping
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
-from pydantic.alias_generators import to_camel
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
 
 from .errors import ParamsError, RuleDefinitionError
 
-__all__ = ["Params", "parse_params"]
+__all__ = ["ParamField", "Params", "parse_params"]
 
 log = logging.getLogger("rulekit.params")
 
 P = TypeVar("P", bound="Params")
+_MISSING: Any = object()
+_INT = re.compile(r"^\s*[+-]?[0-9]+\s*$")
+_FLOAT = re.compile(r"^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$")
+_BOOLS = {
+    "true": True,
+    "false": False,
+    "1": True,
+    "0": False,
+    "yes": True,
+    "no": False,
+    "on": True,
+    "off": False,
+    "t": True,
+    "f": False,
+    "y": True,
+    "n": False,
+}
+_SCALARS = (str, int, float, bool)
+_SEQUENCES = (list, set, frozenset, tuple)
 
-_COLLECTIONS = (list, set, frozenset, tuple)
+
+class _Delegate(Exception):
+    """The fast path cannot decide the same way pydantic would: ask pydantic."""
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+@dataclass(frozen=True)
+class ParamField:
+    """One declared parameter: attribute ``name``, platform ``key``, type, default."""
+
+    name: str
+    key: str
+    annotation: Any
+    default: Any = _MISSING
+    description: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is _MISSING
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """(annotation without Optional, whether None is allowed)."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1 and len(args) < len(typing.get_args(annotation)):
+            return args[0], True
+    return annotation, False
+
+
+def _simple(annotation: Any) -> bool:
+    """Whether the fast path handles this annotation (else pydantic does)."""
+    inner, _ = _unwrap(annotation)
+    if inner in _SCALARS:
+        return True
+    origin, args = typing.get_origin(inner), typing.get_args(inner)
+    if origin in _SEQUENCES:
+        if origin is tuple:
+            return len(args) == 2 and args[1] is Ellipsis and args[0] in _SCALARS
+        return len(args) == 1 and args[0] in _SCALARS
+    if origin is dict:
+        return len(args) == 2 and args[0] is str and args[1] in _SCALARS
+    return False
 
 
 def _kind(annotation: Any) -> str:
-    """'collection', 'mapping' or 'scalar' for a field's annotation (through Optional/Annotated)."""
+    """'collection', 'mapping' or 'scalar' (through Optional/Annotated): how a platform string
+    is pre-processed."""
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
         return _kind(typing.get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType):
         kinds = {_kind(a) for a in typing.get_args(annotation) if a is not type(None)}
-        for kind in ("collection", "mapping"):
-            if kind in kinds:
-                return kind
-        return "scalar"
+        return next((k for k in ("collection", "mapping") if k in kinds), "scalar")
     target = origin or annotation
-    if isinstance(target, type):
-        if issubclass(target, _COLLECTIONS) and not issubclass(target, (str, bytes)):
-            return "collection"
-        if issubclass(target, Mapping) or target is dict:
-            return "mapping"
-    if target in (abc.Sequence, abc.Set, abc.MutableSequence, abc.Iterable):
+    if target in (abc.Sequence, abc.Set, abc.MutableSequence, abc.Iterable) or (
+        isinstance(target, type)
+        and issubclass(target, _SEQUENCES)
+        and not issubclass(target, (str, bytes))
+    ):
         return "collection"
-    if target in (abc.Mapping, abc.MutableMapping):
+    if target in (abc.Mapping, abc.MutableMapping, dict):
         return "mapping"
     return "scalar"
+
+
+def _scalar(kind: type, value: Any) -> Any:
+    if kind is str:
+        if isinstance(value, str):
+            return value
+    elif kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in _BOOLS:
+            return _BOOLS[value.lower()]
+    elif kind is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and _INT.match(value):
+            return int(value)
+    elif kind is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str) and _FLOAT.match(value):
+            return float(value)
+    raise _Delegate
+
+
+def _fast(annotation: Any, value: Any) -> Any:
+    inner, optional = _unwrap(annotation)
+    if value is None:
+        if optional:
+            return None
+        raise _Delegate
+    if inner in _SCALARS:
+        return _scalar(inner, value)
+    origin, args = typing.get_origin(inner), typing.get_args(inner)
+    if origin in _SEQUENCES:
+        if not isinstance(value, (list, tuple)):
+            raise _Delegate
+        items = [_scalar(args[0], item) for item in value]
+        return origin(items) if origin is not list else items
+    if origin is dict:
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            raise _Delegate
+        return {k: _scalar(args[1], v) for k, v in value.items()}
+    raise _Delegate
 
 
 def _split(text: str) -> Any:
@@ -71,8 +185,10 @@ def _split(text: str) -> Any:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-class Params(BaseModel):
+class Params:
     """Base class of a rule's parameters. Subclass it and declare typed fields.
+
+    Instances are immutable; ``model_dump(by_alias=True)`` gives the platform keys.
 
     Example::
 
@@ -81,68 +197,146 @@ class Params(BaseModel):
             instance_types: list[str] = []
     """
 
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        frozen=True,
-        extra="ignore",
-    )
+    __rulekit_fields__: ClassVar[dict[str, ParamField] | None] = None
+    __rulekit_pydantic__: ClassVar[Any] = None
+    __rulekit_needs_pydantic__: ClassVar[bool | None] = None
 
-    @model_validator(mode="before")
+    def __init__(self, **values: Any) -> None:
+        parsed = parse_params(type(self), values)
+        object.__setattr__(self, "__dict__", dict(parsed.__dict__))
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.__rulekit_fields__ = None  # resolved on first use (annotations may be strings)
+        cls.__rulekit_pydantic__ = None
+        cls.__rulekit_needs_pydantic__ = None
+
     @classmethod
-    def _from_platform_strings(cls, data: Any) -> Any:
-        if not isinstance(data, Mapping):
-            return data
-        by_key: dict[str, str] = {}
-        for name, info in cls.model_fields.items():
-            by_key[name] = name
-            if info.alias:
-                by_key[info.alias] = name
-        out: dict[str, Any] = {}
-        for key, value in data.items():
-            field_name = by_key.get(key)
-            if field_name is None or not isinstance(value, str):
-                out[key] = value
+    def param_fields(cls) -> dict[str, ParamField]:
+        """The declared fields, by attribute name. Raises RuleDefinitionError if an annotation
+        cannot be resolved."""
+        fields = cls.__dict__.get("__rulekit_fields__")
+        if fields is not None:
+            return fields  # type: ignore[no-any-return]
+        try:
+            hints = typing.get_type_hints(cls, include_extras=True)
+        except Exception as exc:
+            raise RuleDefinitionError(
+                f"params model {cls.__name__} cannot be built: {type(exc).__name__}: {exc}"
+            ) from None
+        fields = {}
+        for name, annotation in hints.items():
+            if name.startswith("_") or typing.get_origin(annotation) is ClassVar:
                 continue
+            default = getattr(cls, name, _MISSING)
+            alias, description = None, ""
+            if hasattr(default, "is_required") and hasattr(default, "get_default"):
+                # a pydantic Field(...): its own default, alias and description
+                alias, description = default.alias, default.description or ""
+                default = (
+                    _MISSING
+                    if default.is_required()
+                    else default.get_default(call_default_factory=True)
+                )
+            fields[name] = ParamField(name, alias or _camel(name), annotation, default, description)
+        cls.__rulekit_fields__ = fields
+        return fields
+
+    @classmethod
+    def needs_pydantic(cls) -> bool:
+        """True when the class uses what only pydantic validates (other types, Field(...),
+        validators): it is then validated by pydantic from the start."""
+        cached = cls.__dict__.get("__rulekit_needs_pydantic__")
+        if cached is None:
+            cached = any(not _simple(f.annotation) for f in cls.param_fields().values()) or any(
+                type(v).__module__.startswith("pydantic") for v in vars(cls).values()
+            )
+            cls.__rulekit_needs_pydantic__ = cached
+        return bool(cached)
+
+    def model_dump(self, *, by_alias: bool = False) -> dict[str, Any]:
+        fields = type(self).param_fields()
+        return {
+            (f.key if by_alias else name): self.__dict__.get(name) for name, f in fields.items()
+        }
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen: parameters are read-only")
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items())
+        return f"{type(self).__name__}({body})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.__dict__ == self.__dict__
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _preprocess(fields: dict[str, ParamField], raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Platform strings -> structured values, by field name (unknown keys are dropped)."""
+    by_key = {f.key: name for name, f in fields.items()}
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = by_key.get(key) or (key if key in fields else None)
+        if name is None:
+            continue
+        if isinstance(value, str):
             text = value.strip()
             if text == "":
                 continue  # the platform sends "" for an unset optional parameter
-            kind = _kind(cls.model_fields[field_name].annotation)
+            kind = _kind(fields[name].annotation)
             if kind == "collection":
-                out[key] = _split(text)
+                value = _split(text)
             elif kind == "mapping":
-                try:
-                    out[key] = json.loads(text)
-                except ValueError:
-                    out[key] = value  # let validation report it with the key and value
-            else:
-                out[key] = text
-        return out
+                with contextlib.suppress(ValueError):  # else pydantic reports key and value
+                    value = json.loads(text)
+        out[name] = value
+    return out
 
 
-def _key(model: type[Params], loc: tuple[Any, ...]) -> str:
-    if not loc:
-        return "(parameters)"
-    first = str(loc[0])
-    info = model.model_fields.get(first)
-    name = info.alias if info is not None and info.alias else first
-    rest = "".join(f"[{part}]" for part in loc[1:])
-    return f"{name}{rest}"
+def _pydantic_model(cls: type[Params]) -> Any:
+    built: Any = cls.__dict__.get("__rulekit_pydantic__")
+    if built is not None:
+        return built
+    from pydantic import BaseModel, ConfigDict
 
-
-def parse_params(model: type[P], raw: Mapping[str, Any]) -> P:
-    """Validate ``raw`` rule parameters into ``model``.
-
-    Raises :class:`ParamsError` naming each bad parameter key and its value.
-    """
-    if not (isinstance(model, type) and issubclass(model, Params)):
-        raise RuleDefinitionError(f"params must be a rulekit.Params subclass, got {model!r}")
+    namespace: dict[str, Any] = {
+        "__module__": cls.__module__,
+        "__qualname__": cls.__qualname__,
+        "__annotations__": {n: f.annotation for n, f in cls.param_fields().items()},
+        "model_config": ConfigDict(populate_by_name=True, frozen=True, extra="ignore"),
+    }
+    for name, field in cls.param_fields().items():
+        if field.default is not _MISSING:
+            namespace[name] = field.default
+    for name, value in vars(cls).items():  # Field(...)s and validators declared on the class
+        if type(value).__module__.startswith("pydantic"):
+            namespace[name] = value
     try:
-        parsed = model.model_validate(dict(raw))
+        model: Any = type(cls.__name__, (BaseModel,), namespace)
+        model.model_rebuild(raise_errors=True)  # unresolved annotations fail here, at load
+    except Exception as exc:
+        raise RuleDefinitionError(
+            f"params model {cls.__name__} cannot be built: {type(exc).__name__}: {exc}"
+        ) from None
+    cls.__rulekit_pydantic__ = model
+    return model
+
+
+def _with_pydantic(model: type[P], values: dict[str, Any], raw: Mapping[str, Any]) -> P:
+    from pydantic import ValidationError
+
+    fields = model.param_fields()
+    try:
+        validated = _pydantic_model(model).model_validate(values)
     except ValidationError as exc:
         problems: dict[str, str] = {}
         for error in exc.errors():
-            key = _key(model, tuple(error.get("loc", ())))
+            loc = tuple(error.get("loc", ()))
+            first = str(loc[0]) if loc else ""
+            key = fields[first].key if first in fields else (first or "(parameters)")
+            key += "".join(f"[{part}]" for part in loc[1:])
             if error.get("type") == "missing":
                 problems[key] = "is required but was not given"
             else:
@@ -152,11 +346,20 @@ def parse_params(model: type[P], raw: Mapping[str, Any]) -> P:
         raise ParamsError(
             f"invalid rule parameters for {model.__name__}: {detail}", problems
         ) from None
-    known = set()
-    for name, info in model.model_fields.items():
-        known.add(name)
-        if info.alias:
-            known.add(info.alias)
+    instance = object.__new__(model)
+    object.__setattr__(instance, "__dict__", {n: getattr(validated, n) for n in fields})
+    return instance
+
+
+def parse_params(model: type[P], raw: Mapping[str, Any]) -> P:
+    """Validate ``raw`` rule parameters into ``model``.
+
+    Raises :class:`ParamsError` naming each bad parameter key and its value.
+    """
+    if not (isinstance(model, type) and issubclass(model, Params)):
+        raise RuleDefinitionError(f"params must be a rulekit.Params subclass, got {model!r}")
+    fields = model.param_fields()
+    known = set(fields) | {f.key for f in fields.values()}
     unknown = sorted(str(k) for k in raw if k not in known)
     if unknown:
         log.warning(
@@ -164,4 +367,20 @@ def parse_params(model: type[P], raw: Mapping[str, Any]) -> P:
             ", ".join(repr(k) for k in unknown),
             model.__name__,
         )
-    return parsed
+    values = _preprocess(fields, raw)
+    if not model.needs_pydantic():
+        try:
+            out: dict[str, Any] = {}
+            for name, field in fields.items():
+                if name in values:
+                    out[name] = _fast(field.annotation, values[name])
+                elif field.required:
+                    raise _Delegate  # pydantic words the "missing" error
+                else:
+                    out[name] = copy.deepcopy(field.default)  # never share a mutable default
+            instance = object.__new__(model)
+            object.__setattr__(instance, "__dict__", out)
+            return instance
+        except _Delegate:
+            pass
+    return _with_pydantic(model, values, raw)

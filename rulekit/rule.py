@@ -178,18 +178,18 @@ class Rule:
     def _check_params(self, params: Any) -> type[Params] | None:
         if params is None:
             return None
-        from .params import Params  # lazy: rules without parameters never import pydantic
+        from .params import Params
 
         if not (isinstance(params, type) and issubclass(params, Params)):
             raise self._error(f"params= must be a rulekit.Params subclass, got {params!r}")
-        if not params.__pydantic_complete__:
-            # An annotation pydantic cannot resolve would otherwise only fail at evaluation.
-            try:
-                params.model_rebuild(raise_errors=True)
-            except Exception as exc:
-                raise self._error(
-                    f"params model {params.__name__} cannot be built: {type(exc).__name__}: {exc}"
-                ) from None
+        try:
+            params.param_fields()
+            if params.needs_pydantic():  # build it now: a broken model fails at definition
+                from .params import _pydantic_model
+
+                _pydantic_model(params)
+        except RuleDefinitionError as exc:
+            raise self._error(str(exc)) from None
         return params
 
     def _check_risk(self, level: Any) -> int:

@@ -32,18 +32,15 @@ def parameters_of(rule: Rule) -> list[dict[str, Any]]:
     """The rule parameters a rule reads: key (as the platform spells it), type, required,
     default."""
     if rule.params_model is not None:
-        out = []
-        for name, info in rule.params_model.model_fields.items():
-            required = info.is_required()
-            out.append(
-                {
-                    "key": info.alias or name,
-                    "type": _type_name(info.annotation),
-                    "required": required,
-                    "default": None if required else info.get_default(call_default_factory=True),
-                }
-            )
-        return out
+        return [
+            {
+                "key": f.key,
+                "type": _type_name(f.annotation),
+                "required": f.required,
+                "default": None if f.required else f.default,
+            }
+            for f in rule.params_model.param_fields().values()
+        ]
     return [
         {"key": key, "type": "str", "required": True, "default": None}
         for key in rule.required_params

@@ -180,15 +180,10 @@ class Deployment:
 
 def _parameters(rule: Rule) -> list[Parameter]:
     if rule.params_model is not None:
-        out = []
-        for name, info in rule.params_model.model_fields.items():
-            default = (
-                None
-                if info.is_required()
-                else _platform_text(info.get_default(call_default_factory=True))
-            )
-            out.append(Parameter(info.alias or name, default, info.description or ""))
-        return out
+        return [
+            Parameter(f.key, None if f.required else _platform_text(f.default), f.description)
+            for f in rule.params_model.param_fields().values()
+        ]
     return [Parameter(key, None) for key in rule.required_params]
 
 

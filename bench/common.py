@@ -1,0 +1,42 @@
+"""Helpers shared by the benchmarks: an emulator in a child process, medians."""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from rulekit.testing import TEST_CREDENTIALS
+
+HERE = Path(__file__).parent
+
+
+@contextlib.contextmanager
+def emulator_process(resources: int = 0) -> Iterator[str]:
+    child = subprocess.Popen([sys.executable, str(HERE / "emulator_process.py"), "--resources",
+                              str(resources)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        assert child.stdout is not None
+        url = child.stdout.readline().strip()
+        if not url.startswith("http://127.0.0.1:"):
+            raise RuntimeError(f"the emulator did not start: {url!r}")
+        yield url
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=30)
+
+
+def credentials_env(url: str) -> dict[str, str]:
+    return {"RULEKIT_ENDPOINT": url, "RULEKIT_CONFIG_ENDPOINT": url,
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": TEST_CREDENTIALS.access_key_id,
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": TEST_CREDENTIALS.access_key_secret,
+            "ALIBABA_CLOUD_SECURITY_TOKEN": TEST_CREDENTIALS.security_token or ""}
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
