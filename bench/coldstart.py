@@ -1,14 +1,22 @@
 """Benchmark: cold start. A fresh interpreter imports the handler and serves its first change
 event, delivering to the loopback emulator (in another process): rulekit vs the hand-written
-handler. Wall time of the whole process and its peak RSS, medians of N runs, as ratios."""
+handler. Wall time of the whole process and its peak RSS, medians of N runs, as ratios.
+
+Both run as FC runs them: from a code folder (rulekit: the ``rulekit package`` zip; the
+hand-written one: the SDK installed with pip into a folder, plus its file), both precompiled,
+with ``python -I -S`` and only that folder on sys.path."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+import zipfile
+from pathlib import Path
 from typing import Any
 
 from .common import HERE, credentials_env, emulator_process, median
@@ -28,6 +36,7 @@ EVENT = json.dumps({
 
 CHILD = r"""
 import json, resource, sys, types
+sys.path.insert(0, sys.argv[4])
 {import_line}
 context = types.SimpleNamespace(request_id="r", region="cn-hangzhou", account_id="1",
     function=types.SimpleNamespace(name="f", handler="index.handler", memory=512, timeout=60),
@@ -38,18 +47,37 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 VARIANTS = {
-    "handwritten": "sys.path.insert(0, {here!r}); from handwritten import handler",
-    "rulekit": "from rulekit.handler import handler",
+    "handwritten": "from handwritten import handler",
+    "rulekit": "from index import handler",
 }
 
 
-def _once(variant: str, env: dict[str, str]) -> tuple[float, int]:
-    code = CHILD.format(import_line=VARIANTS[variant].format(here=str(HERE)))
+def build_folders(root: Path) -> dict[str, Path]:
+    """The two code folders, as they would be deployed."""
+    from rulekit.deploy.package import build_package
+
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    zipped = build_package([str(HERE.parent / "plugins" / "ecs")], version, root / "zip").path
+    rulekit_dir = root / "rulekit"
+    with zipfile.ZipFile(zipped) as archive:
+        archive.extractall(rulekit_dir)
+    hand_dir = root / "handwritten"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-compile",
+                    "--target", str(hand_dir), "aliyun-python-sdk-core"], check=True,
+                   capture_output=True)
+    shutil.copy(HERE / "handwritten.py", hand_dir / "handwritten.py")
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode",
+                    "unchecked-hash", str(hand_dir)], check=True, capture_output=True)
+    return {"rulekit": rulekit_dir, "handwritten": hand_dir}
+
+
+def _once(variant: str, env: dict[str, str], folder: Path) -> tuple[float, int]:
+    code = CHILD.format(import_line=VARIANTS[variant])
     creds = [env["ALIBABA_CLOUD_ACCESS_KEY_ID"], env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
-             env["ALIBABA_CLOUD_SECURITY_TOKEN"]]
+             env["ALIBABA_CLOUD_SECURITY_TOKEN"], str(folder)]
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", code, *creds], input=EVENT.encode(),
-                          capture_output=True, env=env)
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", code, *creds],
+                          input=EVENT.encode(), capture_output=True, env=env)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"{variant} failed: {done.stderr.decode()[-800:]}")
@@ -57,13 +85,14 @@ def _once(variant: str, env: dict[str, str]) -> tuple[float, int]:
 
 
 def run(runs: int = RUNS) -> dict[str, Any]:
-    with emulator_process() as url:
-        env = {**os.environ, **credentials_env(url), "RULEKIT_LOAD_PLUGINS": "ecs",
-               "RULEKIT_RULE": "ecs-instance-image-check"}
+    with tempfile.TemporaryDirectory(prefix="rulekit-bench-") as tmp, \
+            emulator_process() as url:
+        folders = build_folders(Path(tmp))
+        env = {**os.environ, **credentials_env(url), "RULEKIT_RULE": "ecs-instance-image-check"}
         samples: dict[str, list[tuple[float, int]]] = {v: [] for v in VARIANTS}
         for _ in range(runs):  # interleaved, so drift hits both alike
             for variant in VARIANTS:
-                samples[variant].append(_once(variant, env))
+                samples[variant].append(_once(variant, env, folders[variant]))
     wall = {v: median([s[0] for s in samples[v]]) for v in VARIANTS}
     rss = {v: median([s[1] for s in samples[v]]) for v in VARIANTS}
     wall_ratio = wall["rulekit"] / wall["handwritten"]

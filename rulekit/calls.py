@@ -20,7 +20,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timezone
 from typing import Any
 
 from .api import ApiClient
@@ -174,6 +173,8 @@ def _dig(body: Mapping[str, Any], dotted: str) -> list[Any]:
 
 
 def _expiry(text: Any, now: float) -> float:
+    from datetime import datetime, timezone
+
     if isinstance(text, str):
         try:
             stamp = datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)

@@ -34,7 +34,7 @@ from .tags import parse_tags
 
 if TYPE_CHECKING:
     from .calls import CloudApi
-    from .sweep import SweepOptions
+    from .settings import SweepOptions
 
 __all__ = ["RULE_PARAMETER", "Dispatcher", "InvocationResult", "Prepared", "complete"]
 
@@ -177,7 +177,8 @@ class Dispatcher:
         )
         failure: ApiError | None = None
         if event.resource is None:
-            from .sweep import Sweep, SweepOptions
+            from .settings import SweepOptions
+            from .sweep import Sweep
 
             options = self.sweep_options or SweepOptions()
             try:

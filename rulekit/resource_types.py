@@ -12,8 +12,6 @@ Example::
 
 from __future__ import annotations
 
-import difflib
-
 __all__ = ["KNOWN_RESOURCE_TYPES", "suggest"]
 
 KNOWN_RESOURCE_TYPES: frozenset[str] = frozenset(
@@ -167,5 +165,7 @@ def suggest(resource_type: str) -> str | None:
     exact = _LOWER.get(resource_type.lower())
     if exact is not None:
         return exact
+    import difflib  # only for a type that is not known exactly
+
     close = difflib.get_close_matches(resource_type, KNOWN_RESOURCE_TYPES, n=1, cutoff=0.85)
     return close[0] if close else None

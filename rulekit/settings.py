@@ -27,9 +27,19 @@ from dataclasses import dataclass
 
 from .api import RetryPolicy
 from .errors import ConfigurationError
-from .sweep import SweepOptions
 
-__all__ = ["Settings"]
+__all__ = ["Settings", "SweepOptions"]
+
+
+@dataclass(frozen=True)
+class SweepOptions:
+    """``concurrency``: configurations fetched (and rules run) at once; ``reserve``: seconds kept
+    for the final flush; ``delete_mode``: send DeleteMode on a sweep that evaluated everything."""
+
+    concurrency: int = 4
+    aggregator_id: str | None = None
+    reserve: float = 5.0
+    delete_mode: bool = False
 
 
 def _number(

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import ApiError, EventError, RulekitError
 from .evaluation import Compliance, Evaluation
 from .resource import Resource
+from .settings import SweepOptions
 from .tags import parse_tags
 
 if TYPE_CHECKING:
@@ -37,17 +38,6 @@ if TYPE_CHECKING:
 __all__ = ["Outcome", "Sweep", "SweepOptions"]
 
 log = logging.getLogger("rulekit.sweep")
-
-
-@dataclass(frozen=True)
-class SweepOptions:
-    """``concurrency``: configurations fetched (and rules run) at once; ``reserve``: seconds kept
-    for the final flush; ``delete_mode``: send DeleteMode on a sweep that evaluated everything."""
-
-    concurrency: int = 4
-    aggregator_id: str | None = None
-    reserve: float = 5.0
-    delete_mode: bool = False
 
 
 @dataclass(frozen=True)

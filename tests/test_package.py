@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rulekit.deploy.package import build_package
+from rulekit.deploy.package import build_package, find_python
 from rulekit.testing import TEST_CREDENTIALS, ConfigEmulator, change_event
 
 REPO = Path(__file__).parent.parent
@@ -31,22 +30,6 @@ context = types.SimpleNamespace(
 print(json.dumps(index.handler(sys.stdin.buffer.read(), context)))
 print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
 """
-
-
-def _interpreter(version: str) -> str | None:
-    if version == CURRENT:
-        return sys.executable
-    candidates = [
-        shutil.which(f"python{version}"),
-        *map(str, sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}"))),
-    ]
-    for found in filter(None, candidates):
-        probe = subprocess.run(
-            [found, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True
-        )
-        if probe.returncode == 0:
-            return found
-    return None
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +81,7 @@ def _run_isolated(python: str, zip_path: Path, tmp_path: Path) -> tuple[dict, li
 
 @pytest.mark.parametrize("version", ["3.10", CURRENT, "3.12"])
 def test_the_package_runs_the_handler_isolated(version, packages, tmp_path_factory, tmp_path):
-    python = _interpreter(version)
+    python = find_python(version)
     if python is None:
         pytest.skip(f"no Python {version} interpreter on this machine")
     zip_path = _package(packages, tmp_path_factory, version)
@@ -112,7 +95,11 @@ def test_the_package_leaves_out_what_imports_do_not_need(packages, tmp_path_fact
     zip_path = _package(packages, tmp_path_factory, CURRENT)
     names = zipfile.ZipFile(zip_path).namelist()
     assert "index.py" in names
-    assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", "/RECORD"))]
+    tag = f"cpython-{sys.version_info.major}{sys.version_info.minor}"
+    compiled = [n for n in names if n.endswith(".pyc")]
+    assert compiled and all(f".{tag}.pyc" in n for n in compiled)  # target Python's only
+    assert "rulekit/__pycache__/handler." + tag + ".pyc" in names
+    assert not [n for n in names if n.endswith("/RECORD")]
     assert not [n for n in names if n.startswith(("bin/", "yaml/", "_pytest/", "hcl2/"))]
     assert not [n for n in names if n.startswith(("rulekit/cli/", "rulekit/testing/"))]
     assert "rulekit_ecs-0.1.0.dist-info/entry_points.txt" in names

@@ -16,7 +16,7 @@ from rulekit.dispatcher import Dispatcher
 from rulekit.event import decode_event
 from rulekit.handler import run
 from rulekit.plugins import Plugins
-from rulekit.sweep import SweepOptions
+from rulekit.settings import SweepOptions
 from rulekit.testing import TEST_CREDENTIALS, ApiFailure, Drop, Pass, scheduled_event
 
 SWEEPS = "sample_rules.sweeps"

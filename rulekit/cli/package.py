@@ -18,6 +18,11 @@ def run(args: argparse.Namespace) -> int:
         f"{result.size / 1_000_000:.1f} MB, {result.files} files"
     )
     print("includes: " + ", ".join(result.distributions))
+    if not result.compiled:
+        print(
+            f"note: no Python {result.python} on this machine, so no precompiled .pyc: FC's "
+            "code folder is read-only, and each cold start will compile the sources"
+        )
     if result.python not in FC_PYTHONS:
         print(
             f"note: FC offers Python {' and '.join(FC_PYTHONS)}; {result.python} is for "

@@ -143,8 +143,7 @@ def run(args: argparse.Namespace) -> int:
     from ..event import decode_event
     from ..loader import RuleSet
     from ..profiles import cli_credentials
-    from ..settings import Settings
-    from ..sweep import SweepOptions
+    from ..settings import Settings, SweepOptions
 
     for region in args.region:
         if not _REGION.match(region):

@@ -61,6 +61,56 @@ class PackageResult:
     python: str
     distributions: list[str] = field(default_factory=list)
     files: int = 0
+    compiled: bool = False  # .pyc for the target Python are in the zip
+
+
+def find_python(version: str) -> str | None:
+    """An interpreter of ``version`` on this machine (this one, PATH, or pyenv), or None."""
+    if f"{sys.version_info.major}.{sys.version_info.minor}" == version:
+        return sys.executable
+    candidates = [
+        shutil.which(f"python{version}"),
+        *map(str, sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}"))),
+    ]
+    for candidate in filter(None, candidates):
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print(sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+        )
+        if probe.returncode == 0 and probe.stdout.strip() == str(
+            tuple(map(int, version.split(".")))
+        ):
+            return candidate
+    return None
+
+
+def _compile(stage: Path, python: str | None) -> bool:
+    """Precompile for the target Python with unchecked-hash pycs (PEP 552): FC's code folder is
+    read-only, so without them every cold start compiles every module again."""
+    if python is None:
+        return False
+    # Reproducible bytes: paths as FC sees them (/code/...), and a fixed hash seed so frozenset
+    # constants marshal in one order.
+    command = [
+        python,
+        "-m",
+        "compileall",
+        "-q",
+        "-j",
+        "0",
+        "--invalidation-mode",
+        "unchecked-hash",
+        "-s",
+        str(stage),
+        "-p",
+        "/code",
+        str(stage),
+    ]
+    done = subprocess.run(
+        command, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"}
+    )
+    return done.returncode == 0
 
 
 def _project_dir(dist_name: str) -> Path | None:
@@ -194,6 +244,7 @@ def build_package(
         )
         _trim(stage)
         (stage / "index.py").write_text(INDEX)
+        compiled = _compile(stage, find_python(python))
         dists = sorted(p.name[: -len(".dist-info")] for p in stage.glob("*.dist-info"))
         count = _zip(stage, path)
-    return PackageResult(path, path.stat().st_size, python, dists, count)
+    return PackageResult(path, path.stat().st_size, python, dists, count, compiled)
