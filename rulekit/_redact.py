@@ -58,8 +58,8 @@ def register_secret(value: str | None) -> None:
         register_secret(credentials.security_token)
     """
     global _secret_re
-    if not value or len(value) < _MIN_SECRET_LEN:
-        return
+    if not value or len(value) < _MIN_SECRET_LEN or value in _secrets:
+        return  # (a warm instance sees its credentials on every invocation)
     with _lock:
         changed = False
         for form in _forms(value):

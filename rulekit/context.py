@@ -37,12 +37,12 @@ class Context:
     """
 
     __slots__ = (
+        "_logger",
         "account_id",
         "api",
         "deadline",
         "event",
         "fc_context",
-        "logger",
         "region",
         "request_id",
         "resource",
@@ -68,8 +68,20 @@ class Context:
         self.account_id = (resource.account_id if resource else None) or event.account_id
         self.request_id: str | None = getattr(fc_context, "request_id", None)
         self.region: str | None = getattr(fc_context, "region", None)
-        extra = {"rule": rule.name, "resource_id": resource.id if resource else None}
-        self.logger = logging.LoggerAdapter(logging.getLogger(f"rulekit.rule.{rule.name}"), extra)
+        self._logger: logging.LoggerAdapter[logging.Logger] | None = None
+
+    @property
+    def logger(self) -> logging.LoggerAdapter[logging.Logger]:
+        """A logger named ``rulekit.rule.<rule>`` whose records carry the rule and resource."""
+        if self._logger is None:  # built on first use: most rules never log
+            extra = {
+                "rule": self.rule.name,
+                "resource_id": self.resource.id if self.resource else None,
+            }
+            self._logger = logging.LoggerAdapter(
+                logging.getLogger(f"rulekit.rule.{self.rule.name}"), extra
+            )
+        return self._logger
 
     @property
     def ordering_timestamp(self) -> int:

@@ -80,7 +80,7 @@ class Delivery:
         self.batch_size = batch_size
         self.delivered = 0
         self.calls = 0
-        self._buffer: list[Evaluation] = []
+        self._buffer: list[tuple[Evaluation, dict[str, Any]]] = []
         self._failed: list[tuple[list[Evaluation], ApiError]] = []
 
     @property
@@ -89,16 +89,17 @@ class Delivery:
 
     def add(self, evaluation: Evaluation) -> None:
         """Queue one evaluation; sends a batch when the buffer is full."""
-        evaluation.to_wire()  # fail now, at the rule that produced it, if it is incomplete
-        self._buffer.append(evaluation)
+        # The wire form now: an incomplete evaluation fails at the rule that produced it.
+        self._buffer.append((evaluation, evaluation.to_wire()))
         if len(self._buffer) >= self.batch_size:
             self._send(self._buffer, delete_mode=False)
             self._buffer = []
 
-    def _send(self, batch: list[Evaluation], *, delete_mode: bool) -> None:
+    def _send(self, queued: list[tuple[Evaluation, dict[str, Any]]], *, delete_mode: bool) -> None:
         self.calls += 1
+        batch = [evaluation for evaluation, _ in queued]
         try:
-            self.sink.put([ev.to_wire() for ev in batch], delete_mode=delete_mode)
+            self.sink.put([wire for _, wire in queued], delete_mode=delete_mode)
         except ApiError as error:
             log.error(
                 "could not deliver %d evaluation(s) after %d attempt(s): %s",

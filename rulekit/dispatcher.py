@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .config_api import ConfigApi
@@ -243,7 +243,7 @@ class Dispatcher:
                     resource.type,
                     resource.id,
                 )
-        if self.hooks is not None:
+        if self.hooks is not None and self.hooks.rulekit_evaluations.get_hookimpls():
             self.hooks.rulekit_evaluations(
                 rule=prepared.rule, resource=resource, evaluations=evaluations, ctx=ctx
             )
@@ -291,8 +291,7 @@ def complete(evaluation: Evaluation, resource: Resource, ordering: int) -> Evalu
     """Fill what a rule may leave out: region and account (the resource's) and the ordering
     timestamp (the event's)."""
     same = evaluation.resource_id == resource.id and evaluation.resource_type == resource.type
-    return replace(
-        evaluation,
+    return evaluation.completed(
         region_id=evaluation.region_id or resource.region,
         account_id=evaluation.account_id or resource.account_id,
         ordering_timestamp=ordering,

@@ -95,7 +95,7 @@ def _object(value: Any, what: str, *, required: bool) -> dict[str, Any] | None:
         return None
     if not isinstance(value, Mapping):
         raise EventError(f"{what} must be a JSON object, got {type(value).__name__}")
-    return dict(value)
+    return value if isinstance(value, dict) else dict(value)
 
 
 def _int(value: Any, what: str) -> int | None:

@@ -86,6 +86,15 @@ class ParamField:
     def required(self) -> bool:
         return self.default is _MISSING
 
+    @property
+    def kind(self) -> str:
+        """How a platform string is pre-processed: 'collection', 'mapping' or 'scalar'."""
+        cached: str | None = self.__dict__.get("_kind")
+        if cached is None:
+            cached = _kind(self.annotation)
+            object.__setattr__(self, "_kind", cached)
+        return cached
+
 
 def _unwrap(annotation: Any) -> tuple[Any, bool]:
     """(annotation without Optional, whether None is allowed)."""
@@ -285,7 +294,7 @@ def _preprocess(fields: dict[str, ParamField], raw: Mapping[str, Any]) -> dict[s
             text = value.strip()
             if text == "":
                 continue  # the platform sends "" for an unset optional parameter
-            kind = _kind(fields[name].annotation)
+            kind = fields[name].kind
             if kind == "collection":
                 value = _split(text)
             elif kind == "mapping":

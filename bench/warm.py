@@ -1,0 +1,79 @@
+"""Benchmark: warm dispatch. The per-event work of a warm FC instance, network excluded: decode,
+scope, tags, parameters, the rule, plugin hooks, evaluation assembly and the PutEvaluations
+payload (JSON), vs the hand-written handler's own decode-check-assemble. Also the cost per
+evaluation when one event yields 100 (a rule reporting on many resources)."""
+
+from __future__ import annotations
+
+import json
+import timeit
+from typing import Any
+
+from rulekit import Compliance, Evaluation, rule
+from rulekit.dispatcher import Dispatcher
+from rulekit.event import decode_event
+from rulekit.plugins import Plugins
+
+from . import handwritten
+from .coldstart import EVENT
+
+RATIO_TARGET = 1.5
+PER_EVALUATION_TARGET_US = 50.0
+
+
+class JsonSink:
+    """Serialises each batch as PutEvaluations would, and drops it."""
+
+    def put(self, evaluations: Any, *, delete_mode: bool = False) -> None:
+        json.dumps(list(evaluations), separators=(",", ":"), ensure_ascii=False)
+
+
+def _fan_out_rule() -> Any:
+    @rule(resource_type="ACS::ECS::Instance", name="bench-fan-out")
+    def fan_out(resource):
+        for n in range(100):
+            yield Evaluation(f"d-{n:03d}", "ACS::ECS::Disk", Compliance.COMPLIANT)
+
+    return fan_out
+
+
+def _per_call(fn: Any, number: int) -> float:
+    best = min(timeit.repeat(fn, number=number, repeat=7))
+    return best / number
+
+
+def run() -> dict[str, Any]:
+    plugins = Plugins.from_env({"RULEKIT_LOAD_PLUGINS": "ecs"})
+    dispatcher = Dispatcher(plugins.rules, requested_rule="ecs-instance-image-check",
+                            hooks=plugins.hook)
+    raw = EVENT.encode()
+    sink = JsonSink()
+
+    def rulekit_once() -> None:
+        dispatcher.dispatch(decode_event(raw), sink=sink)
+
+    def handwritten_once() -> None:
+        handwritten.evaluate(raw)
+
+    rulekit_s = _per_call(rulekit_once, 2000)
+    hand_s = _per_call(handwritten_once, 2000)
+    fan = Dispatcher([_fan_out_rule()], hooks=plugins.hook)
+
+    def fan_out_once() -> None:
+        fan.dispatch(decode_event(raw), sink=sink)
+
+    per_evaluation_us = _per_call(fan_out_once, 100) / 100 * 1e6
+    ratio = rulekit_s / hand_s
+    return {
+        "name": "warm dispatch (network excluded)",
+        "rulekit_us": round(rulekit_s * 1e6, 1),
+        "handwritten_us": round(hand_s * 1e6, 1),
+        "ratio": round(ratio, 2),
+        "per_evaluation_us": round(per_evaluation_us, 2),
+        "target": f"ratio <= {RATIO_TARGET}, < {PER_EVALUATION_TARGET_US:g} us/evaluation",
+        "ok": ratio <= RATIO_TARGET and per_evaluation_us < PER_EVALUATION_TARGET_US,
+    }
+
+
+if __name__ == "__main__":
+    print(run())
