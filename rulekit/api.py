@@ -152,8 +152,8 @@ class ApiClient:
         request.set_protocol_type("https")
         request.set_accept_format("JSON")
         remaining = self.deadline.remaining()
-        request.set_read_timeout(max(1.0, min(self.timeout, remaining)))
-        request.set_connect_timeout(max(1.0, min(self.connect_timeout, remaining)))
+        request.set_read_timeout(max(0.05, min(self.timeout, remaining)))
+        request.set_connect_timeout(max(0.05, min(self.connect_timeout, remaining)))
         for key, value in params.items():
             if value is None:
                 continue

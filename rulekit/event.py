@@ -85,6 +85,8 @@ def _load_json(value: Any, what: str) -> Any:
         pos = getattr(exc, "pos", None)
         where = f" at position {pos}" if pos is not None else ""
         raise EventError(f"{what} is not valid JSON: {msg}{where}") from None
+    except RecursionError:  # hostile input: JSON nested deeper than the interpreter recurses
+        raise EventError(f"{what} is nested too deeply to decode") from None
 
 
 def _object(value: Any, what: str, *, required: bool) -> dict[str, Any] | None:

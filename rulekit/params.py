@@ -189,7 +189,7 @@ def _split(text: str) -> Any:
     if text.startswith("["):
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             pass  # not JSON after all: fall back to comma splitting
     return [part.strip() for part in text.split(",") if part.strip()]
 
@@ -298,7 +298,7 @@ def _preprocess(fields: dict[str, ParamField], raw: Mapping[str, Any]) -> dict[s
             if kind == "collection":
                 value = _split(text)
             elif kind == "mapping":
-                with contextlib.suppress(ValueError):  # else pydantic reports key and value
+                with contextlib.suppress(ValueError, RecursionError):  # pydantic reports it
                     value = json.loads(text)
         out[name] = value
     return out

@@ -79,7 +79,7 @@ def _tag_list(value: Any, field_name: str) -> tuple[TagCondition, ...]:
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ScopeError(
                 f"{field_name} must be a list of {{TagKey, TagValue}} objects (JSON), "
                 f"got {value[:80]!r}"

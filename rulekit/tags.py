@@ -56,6 +56,8 @@ def parse_tags(raw: Any) -> Tags:
             raw = json.loads(text)
         except json.JSONDecodeError as exc:
             raise EventError(f"tags are not valid JSON ({exc.msg} at position {exc.pos})") from None
+        except RecursionError:
+            raise EventError("tags are nested too deeply to decode") from None
     if isinstance(raw, Mapping):
         tags: Tags = {}
         for key, value in raw.items():

@@ -63,6 +63,25 @@ def no_secret_in_any_log_record() -> Iterator[_Capture]:
 
 
 @pytest.fixture(autouse=True)
+def no_secret_in_any_error_message(monkeypatch) -> Iterator[list[str]]:
+    """Every RulekitError raised in any test (caught by it or not) is recorded, and the test
+    fails if a message holds a secret. Recording only: the error behaves as ever."""
+    from rulekit import errors
+
+    messages: list[str] = []
+    original = errors.RulekitError.__init__
+
+    def recording(self: Exception, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        messages.append(" ".join(str(a) for a in args))
+
+    monkeypatch.setattr(errors.RulekitError, "__init__", recording)
+    yield messages
+    for message in messages:
+        assert_no_secret(message)
+
+
+@pytest.fixture(autouse=True)
 def fresh_handler_caches() -> Iterator[None]:
     """The handler caches rule sets and SDK clients across warm invocations; tests start cold."""
     handler_module._plugins_cache.clear()
