@@ -176,10 +176,14 @@ def hostile_events(draw: Any) -> Any:
 @FAST
 @given(hostile_events())
 def test_event_decoding_never_crashes_with_anything_but_event_error(event):
+    from rulekit.event import ConfigEvent
+
     try:
-        decode_event(event)
-    except RulekitError:
-        pass
+        decoded = decode_event(event)
+    except RulekitError as exc:
+        assert str(exc), "an error must say what is wrong"
+        return
+    assert isinstance(decoded, ConfigEvent) and decoded.result_token.strip()
 
 
 @FAST
