@@ -101,3 +101,11 @@ def test_a_rule_logging_a_token_by_mistake_is_scrubbed(no_secret_in_any_log_reco
     )
     line = no_secret_in_any_log_record.lines[-1]
     assert "unregistered-tok" not in line and "***" in line
+
+
+def test_the_suite_wide_error_check_sees_raised_errors(no_secret_in_any_error_message):
+    from rulekit import EventError
+
+    with pytest.raises(EventError):
+        decode_event(b"{bad")
+    assert any("not valid JSON" in m for m in no_secret_in_any_error_message)
