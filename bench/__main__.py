@@ -10,9 +10,14 @@ import platform
 import sys
 from typing import Any
 
-from . import test_runner
+from . import coldstart, sweep, test_runner, warm
 
-BENCHMARKS = {"test_runner": test_runner.run}
+BENCHMARKS = {
+    "test_runner": test_runner.run,
+    "coldstart": coldstart.run,
+    "warm": warm.run,
+    "sweep": sweep.run,
+}
 
 
 def _machine() -> dict[str, Any]:

@@ -13,6 +13,11 @@ from rulekit.testing import TEST_CREDENTIALS
 
 HERE = Path(__file__).parent
 
+# A child's peak RSS, as an expression for its code. Not ru_maxrss: Linux carries the parent's
+# high-water mark across fork+exec, so every child would read at least the benchmark's own RSS.
+# VmHWM belongs to the exec'd image alone.
+PEAK_RSS_KB = "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])"
+
 
 @contextlib.contextmanager
 def emulator_process(resources: int = 0) -> Iterator[str]:
