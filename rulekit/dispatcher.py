@@ -200,15 +200,17 @@ class Dispatcher:
             delivery.close(delete_mode=result.delete_mode)
         finally:
             result.delivered, result.calls = delivery.delivered, delivery.calls
-        log.info(
-            "rule %s: %d resource(s), %d evaluation(s) %s delivered in %d PutEvaluations call(s)%s",
-            prepared.rule.name,
-            result.resources,
-            sum(result.counts.values()),
-            dict(result.counts),
-            result.calls,
-            f"; {result.errors} error(s)" if result.errors else "",
-        )
+        if log.isEnabledFor(logging.INFO):  # the arguments cost more than the check
+            log.info(
+                "rule %s: %d resource(s), %d evaluation(s) %s delivered in %d "
+                "PutEvaluations call(s)%s",
+                prepared.rule.name,
+                result.resources,
+                sum(result.counts.values()),
+                dict(result.counts),
+                result.calls,
+                f"; {result.errors} error(s)" if result.errors else "",
+            )
         if failure is not None:
             raise failure
         return result

@@ -90,6 +90,8 @@ def _load_json(value: Any, what: str) -> Any:
 
 
 def _object(value: Any, what: str, *, required: bool) -> dict[str, Any] | None:
+    if type(value) is dict and value:  # the common case, without the ABC checks below
+        return value
     value = _load_json(value, what)
     if value is None or value == "" or value == {}:
         if required:

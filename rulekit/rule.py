@@ -57,6 +57,7 @@ INJECTABLE = ("resource", "params", "ctx")
 RESOURCE_TYPE_PATTERN = re.compile(r"^ACS::[A-Za-z0-9]+::[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$")
 log = logging.getLogger("rulekit.rule")
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_PARSED_PARAMS_KEPT = 32  # distinct parameter sets remembered per rule
 
 
 # module name -> {rule name: Rule}, in definition order: what a module "defines".
@@ -127,6 +128,9 @@ class Rule:
         self.description = description if description is not None else _doc(func)
         self.resource_types = self._check_types(resource_types)
         self.params_model = self._check_params(params)
+        # Parsed parameters by raw rule parameters: a warm FC instance sees the same ones on
+        # every invocation, so they are validated once (Params are read-only).
+        self._parsed_params: dict[tuple[tuple[str, Any], ...], Any] = {}
         self.risk_level = self._check_risk(risk_level)
         self.triggers, self.frequency = self._check_triggers(triggers, frequency)
         try:
@@ -260,9 +264,20 @@ class Rule:
                     {n: "is required but was not given" for n in missing},
                 )
             return dict(raw)
-        from .params import parse_params
+        try:
+            key: tuple[tuple[str, Any], ...] | None = tuple(raw.items())
+            parsed = self._parsed_params.get(key)  # type: ignore[arg-type]
+        except TypeError:  # an unhashable value (a list from a test): parse every time
+            key, parsed = None, None
+        if parsed is None:
+            from .params import parse_params
 
-        return parse_params(self.params_model, raw)
+            parsed = parse_params(self.params_model, raw)
+            if key is not None:
+                if len(self._parsed_params) >= _PARSED_PARAMS_KEPT:
+                    self._parsed_params.clear()
+                self._parsed_params[key] = parsed
+        return parsed
 
     def evaluate(self, resource: Resource, params: Any, ctx: Context) -> list[Evaluation]:
         """Run the function on ``resource`` and normalise what it returns into evaluations.

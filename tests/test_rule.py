@@ -281,3 +281,24 @@ def test_a_params_model_that_cannot_be_built_fails_at_definition():
             return Compliance.COMPLIANT
 
     assert "test_rule.py:" in str(caught.value) and "'f'" in str(caught.value)
+
+
+def test_parameters_are_parsed_once_per_distinct_set_on_a_warm_instance():
+    class Limits(Params):
+        max_count: int
+
+    @rule(resource_type="ACS::ECS::Instance", params=Limits, name="cached-params")
+    def cached(resource, params):
+        return Compliance.COMPLIANT
+
+    first = cached.parse_params({"maxCount": "3"})
+    assert cached.parse_params({"maxCount": "3"}) is first  # the warm invocation's reuse
+    other = cached.parse_params({"maxCount": "4"})
+    assert other is not first and other.max_count == 4 and first.max_count == 3
+    from rulekit import ParamsError
+
+    for _ in range(2):  # a failure is never remembered as a result
+        with pytest.raises(ParamsError, match="maxCount"):
+            cached.parse_params({"maxCount": "many"})
+    unhashable = {"maxCount": "5", "other": ["x"]}  # from a test or a fixture: parsed anyway
+    assert cached.parse_params(unhashable).max_count == 5
