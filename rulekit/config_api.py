@@ -75,15 +75,9 @@ class ConfigApi:
             action = "GetAggregateDiscoveredResource"
             params.update(AggregatorId=aggregator_id, ResourceAccountId=account_id)
         body = self.call(action, params)
-        detail = body.get("DiscoveredResourceDetail")
-        if not isinstance(detail, dict):
-            raise ApiError(
-                f"{action} returned no DiscoveredResourceDetail for {resource_type} {resource_id}",
-                action=action,
-                code="InvalidResponse",
-                request_id=body.get("RequestId"),
-            )
-        return detail
+        return _member(
+            body, "DiscoveredResourceDetail", action, f" for {resource_type} {resource_id}"
+        )
 
     def list_discovered_resources(
         self,
@@ -107,14 +101,7 @@ class ConfigApi:
         token: str | None = None
         while True:
             body = self.call(action, {**params, "NextToken": token})
-            profiles = body.get("DiscoveredResourceProfiles")
-            if not isinstance(profiles, dict):
-                raise ApiError(
-                    f"{action} returned no DiscoveredResourceProfiles",
-                    action=action,
-                    code="InvalidResponse",
-                    request_id=body.get("RequestId"),
-                )
+            profiles = _member(body, "DiscoveredResourceProfiles", action)
             items = profiles.get("DiscoveredResourceProfileList") or []
             total = profiles.get("TotalCount")
             token = profiles.get("NextToken") or None
@@ -132,3 +119,16 @@ class DiscoveredPage:
 
     profiles: list[Any]
     total: int | None
+
+
+def _member(body: dict[str, Any], key: str, action: str, what: str = "") -> dict[str, Any]:
+    """The object ``key`` of a response, or an ApiError: a reply without it cannot be used."""
+    member = body.get(key)
+    if not isinstance(member, dict):
+        raise ApiError(
+            f"{action} returned no {key}{what}",
+            action=action,
+            code="InvalidResponse",
+            request_id=body.get("RequestId"),
+        )
+    return member

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..lint import check_rule
 from ..plugins import Plugins
 from ..rule import Rule
 
-__all__ = ["load_plugins", "parameters_of"]
+__all__ = ["load_plugins", "parameters_of", "parse_params"]
 
 
 def load_plugins(args: argparse.Namespace, modules: Iterable[str] = ()) -> Plugins:
@@ -45,3 +45,17 @@ def parameters_of(rule: Rule) -> list[dict[str, Any]]:
         {"key": key, "type": "str", "required": True, "default": None}
         for key in rule.required_params
     ]
+
+
+def parse_params(pairs: Sequence[str]) -> dict[str, str]:
+    """``--params key=value`` options as rule parameters (values stay strings, as the platform
+    sends them)."""
+    from . import UsageError
+
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--params takes key=value, got {pair!r}")
+        out[key] = value
+    return out

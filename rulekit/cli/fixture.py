@@ -17,8 +17,7 @@ from typing import Any
 
 from ..errors import ApiError, CredentialsError
 from . import EXIT_FAILED, EXIT_OK, UsageError
-from .common import load_plugins
-from .run import parse_params
+from .common import load_plugins, parse_params
 
 __all__ = ["Masker", "add_parser"]
 

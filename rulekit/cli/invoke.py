@@ -17,7 +17,7 @@ from typing import Any
 
 from ..hookspecs import hookimpl
 from . import UsageError
-from .common import load_plugins
+from .common import load_plugins, parse_params
 
 __all__ = ["StdoutSink", "add_parser"]
 
@@ -38,16 +38,6 @@ class StdoutSink:
         return self
 
 
-def _params(pairs: list[str]) -> dict[str, str]:
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise UsageError(f"--params takes key=value, got {pair!r}")
-        out[key] = value
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
     from ..handler import run as handle
 
@@ -64,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"{path} is not JSON: {exc}") from None
         if not isinstance(event, dict):
             raise UsageError(f"{path} is not a JSON object")
-        event["ruleParameters"] = {**(event.get("ruleParameters") or {}), **_params(args.params)}
+        given = parse_params(args.params)
+        event["ruleParameters"] = {**(event.get("ruleParameters") or {}), **given}
     env = dict(os.environ)
     if args.rule:
         env["RULEKIT_RULE"] = args.rule

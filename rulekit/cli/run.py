@@ -16,7 +16,6 @@ import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,21 +23,11 @@ from ..errors import ApiError, CredentialsError, ParamsError
 from ..evaluation import Evaluation
 from ..hookspecs import hookimpl
 from . import EXIT_FAILED, EXIT_OK, UsageError
-from .common import load_plugins
+from .common import load_plugins, parse_params
 
-__all__ = ["add_parser", "dry_run_event", "parse_params"]
+__all__ = ["add_parser", "dry_run_event"]
 
 _REGION = re.compile(r"^[a-z]{2,}-[a-z0-9-]+$")
-
-
-def parse_params(pairs: Sequence[str]) -> dict[str, str]:
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise UsageError(f"--params takes key=value, got {pair!r}")
-        out[key] = value
-    return out
 
 
 def dry_run_event(parameters: dict[str, str]) -> dict[str, Any]:
