@@ -80,26 +80,21 @@ class Delivery:
         self.batch_size = batch_size
         self.delivered = 0
         self.calls = 0
-        self._buffer: list[tuple[Evaluation, dict[str, Any]]] = []
-        self._failed: list[tuple[list[Evaluation], ApiError]] = []
-
-    @property
-    def failed_count(self) -> int:
-        return sum(len(batch) for batch, _ in self._failed)
+        self._buffer: list[dict[str, Any]] = []  # wire form: what was lost is named from it
+        self._failed: list[tuple[list[dict[str, Any]], ApiError]] = []
 
     def add(self, evaluation: Evaluation) -> None:
         """Queue one evaluation; sends a batch when the buffer is full."""
         # The wire form now: an incomplete evaluation fails at the rule that produced it.
-        self._buffer.append((evaluation, evaluation.to_wire()))
+        self._buffer.append(evaluation.to_wire())
         if len(self._buffer) >= self.batch_size:
             self._send(self._buffer, delete_mode=False)
             self._buffer = []
 
-    def _send(self, queued: list[tuple[Evaluation, dict[str, Any]]], *, delete_mode: bool) -> None:
+    def _send(self, batch: list[dict[str, Any]], *, delete_mode: bool) -> None:
         self.calls += 1
-        batch = [evaluation for evaluation, _ in queued]
         try:
-            self.sink.put([wire for _, wire in queued], delete_mode=delete_mode)
+            self.sink.put(batch, delete_mode=delete_mode)
         except ApiError as error:
             log.error(
                 "could not deliver %d evaluation(s) after %d attempt(s): %s",
@@ -121,7 +116,9 @@ class Delivery:
             self._send(batch, delete_mode=delete_mode and not self._failed)
         if self._failed:
             undelivered = [
-                (ev.resource_type, ev.resource_id) for batch, _ in self._failed for ev in batch
+                (wire["complianceResourceType"], wire["complianceResourceId"])
+                for batch, _ in self._failed
+                for wire in batch
             ]
             first = self._failed[0][1]
             shown = ", ".join(rid for _, rid in undelivered[:10])
