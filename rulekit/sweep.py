@@ -153,12 +153,8 @@ class Sweep:
         name = f"{resource.type} {resource.id}"
         if isinstance(profile, dict) and profile.get("ResourceDeleted") in (0, "0", False):
             return Outcome(
-                name,
-                self._complete(
-                    [self._mark(resource, Compliance.NOT_APPLICABLE, "resource deleted")], resource
-                ),
+                name, self._marked(resource, Compliance.NOT_APPLICABLE, "resource deleted")
             )
-        ctx = self.ctx.for_resource(resource)
         if self._precheck.why_out_of_scope(resource, self.dispatcher.folders) is None:
             try:
                 resource = self.dispatcher.fetch_configuration(
@@ -167,27 +163,20 @@ class Sweep:
             except (ApiError, EventError) as exc:
                 log.error("%s: configuration unavailable: %s", name, exc)
                 reason = f"configuration unavailable: {exc}"
-                return Outcome(
-                    name,
-                    self._complete(
-                        [self._mark(resource, Compliance.INSUFFICIENT_DATA, reason)], resource
-                    ),
-                    str(exc),
-                )
-            ctx = self.ctx.for_resource(resource)
+                marked = self._marked(resource, Compliance.INSUFFICIENT_DATA, reason)
+                return Outcome(name, marked, str(exc))
+        ctx = self.ctx.for_resource(resource)
         try:
             return Outcome(name, self.dispatcher.evaluate(self.prepared, resource, ctx))
         except RulekitError as exc:
             log.error("%s: %s", name, exc)
             return Outcome(name, [], str(exc))
 
-    @staticmethod
-    def _mark(resource: Resource, compliance: Compliance, why: str) -> Evaluation:
-        return Evaluation(
-            resource.id, resource.type, compliance, annotation=why, resource_name=resource.name
-        )
-
-    def _complete(self, evaluations: list[Evaluation], resource: Resource) -> list[Evaluation]:
+    def _marked(self, resource: Resource, compliance: Compliance, why: str) -> list[Evaluation]:
+        """The sweep's own verdict on a resource the rule cannot judge, completed for delivery."""
         from .dispatcher import complete
 
-        return [complete(ev, resource, self.ctx.ordering_timestamp) for ev in evaluations]
+        evaluation = Evaluation(
+            resource.id, resource.type, compliance, annotation=why, resource_name=resource.name
+        )
+        return [complete(evaluation, resource, self.ctx.ordering_timestamp)]
