@@ -22,7 +22,9 @@ from urllib.parse import quote
 __all__ = ["MASK", "install", "redact", "register_secret"]
 
 MASK = "***"
-_MAX_SECRETS = 512  # a warm FC instance sees a new result token per invocation; keep it bounded
+# A warm FC instance sees a new result token per invocation. Only the recent ones can still show
+# up in a log line (instance concurrency runs a few invocations at once), so keep a bounded set.
+_MAX_SECRETS = 64
 _MIN_SECRET_LEN = 6  # shorter values would mask ordinary words
 
 _SECRET_NAMES = (
@@ -38,16 +40,18 @@ _BY_NAME = re.compile(
 )
 
 _lock = threading.Lock()
-_secrets: OrderedDict[str, None] = OrderedDict()
-_secret_re: re.Pattern[str] | None = None
+# raw secret -> its encoded forms, computed on first redact (registering stays O(1): it runs on
+# every invocation, redacting only when something is logged or raised).
+_secrets: OrderedDict[str, tuple[str, ...] | None] = OrderedDict()
+_ordered: tuple[str, ...] | None = ()  # every form, longest first; None when stale
 _installed = False
 
 
-def _forms(value: str) -> list[str]:
+def _forms(value: str) -> tuple[str, ...]:
     once = quote(value, safe="")
     twice = quote(once, safe="")
     sdk = once.replace("+", "%20").replace("*", "%2A").replace("%7E", "~")
-    return [value, once, twice, sdk, quote(sdk, safe="")]
+    return (value, once, twice, sdk, quote(sdk, safe=""))
 
 
 def register_secret(value: str | None) -> None:
@@ -57,24 +61,30 @@ def register_secret(value: str | None) -> None:
 
         register_secret(credentials.security_token)
     """
-    global _secret_re
-    if not value or len(value) < _MIN_SECRET_LEN or value in _secrets:
-        return  # (a warm instance sees its credentials on every invocation)
+    global _ordered
+    if not value or len(value) < _MIN_SECRET_LEN:
+        return
     with _lock:
-        changed = False
-        for form in _forms(value):
-            if form in _secrets:
-                _secrets.move_to_end(form)
-            else:
-                _secrets[form] = None
-                changed = True
+        if value in _secrets:  # a warm instance sees its credentials on every invocation
+            _secrets.move_to_end(value)
+            return
+        _secrets[value] = None
         while len(_secrets) > _MAX_SECRETS:
             _secrets.popitem(last=False)
-            changed = True
-        if changed:
+        _ordered = None
+
+
+def _every_form() -> tuple[str, ...]:
+    global _ordered
+    with _lock:
+        if _ordered is None:
+            for raw, forms in _secrets.items():
+                if forms is None:
+                    _secrets[raw] = _forms(raw)
+            everything = {form for forms in _secrets.values() if forms for form in forms}
             # Longest first, so a raw value never masks only part of its encoded form.
-            alternatives = sorted(_secrets, key=len, reverse=True)
-            _secret_re = re.compile("|".join(re.escape(s) for s in alternatives))
+            _ordered = tuple(sorted(everything, key=len, reverse=True))
+        return _ordered
 
 
 def redact(text: str) -> str:
@@ -85,9 +95,9 @@ def redact(text: str) -> str:
         >>> redact("POST /?SecurityToken=abc123xyz&Action=PutEvaluations")
         'POST /?SecurityToken=***&Action=PutEvaluations'
     """
-    pattern = _secret_re
-    if pattern is not None:
-        text = pattern.sub(MASK, text)
+    for form in _ordered if _ordered is not None else _every_form():
+        if form in text:
+            text = text.replace(form, MASK)
     return _BY_NAME.sub(lambda m: f"{m.group('name')}{m.group('sep')}{MASK}", text)
 
 

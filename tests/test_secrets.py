@@ -109,3 +109,25 @@ def test_the_suite_wide_error_check_sees_raised_errors(no_secret_in_any_error_me
     with pytest.raises(EventError):
         decode_event(b"{bad")
     assert any("not valid JSON" in m for m in no_secret_in_any_error_message)
+
+
+def test_a_long_lived_instance_masks_its_credentials_and_recent_tokens_in_every_form():
+    # A warm instance registers a new result token per invocation and its credentials each
+    # time; registering stays cheap (no pattern rebuilt per invocation) and nothing recent leaks.
+    from urllib.parse import quote
+
+    from rulekit import _redact
+
+    secret = "cred/secret+value=1"
+    tokens = [f"result-token/{n:04d}+tail" for n in range(300)]
+    for token in tokens:
+        _redact.register_secret(secret)
+        _redact.register_secret(token)
+    recent = tokens[-32:]
+    for value in [secret, *recent]:
+        for form in (value, quote(value, safe=""), quote(quote(value, safe=""), safe="")):
+            cleaned = _redact.redact(f"PutEvaluations failed, echoing {form} back")
+            assert form not in cleaned and cleaned.endswith(f"echoing {_redact.MASK} back")
+    # a token registered after a redaction is masked too (the cached forms are refreshed)
+    _redact.register_secret("late-token-registered-after-use")
+    assert "late-token" not in _redact.redact("x late-token-registered-after-use y")
