@@ -277,10 +277,9 @@ class Dispatcher:
             account_id=resource.account_id or None,
         )
         where = f"{resource.type} {resource.id}"
-        fetched = Resource(**{slot: getattr(resource, slot) for slot in Resource.__slots__})
-        fetched.configuration = parse_configuration(detail.get("Configuration"), where)
-        fetched.resource_group_id = (
-            resource.resource_group_id or detail.get("ResourceGroupId") or None
+        fetched = resource.copy(
+            configuration=parse_configuration(detail.get("Configuration"), where),
+            resource_group_id=resource.resource_group_id or detail.get("ResourceGroupId") or None,
         )
         if not resource.tags and detail.get("Tags"):
             fetched.tags = parse_tags(detail.get("Tags"))

@@ -25,7 +25,6 @@ from typing import Any
 from . import _redact
 from .errors import EventError
 from .resource import Resource
-from .tags import parse_tags
 
 __all__ = [
     "CHANGE_NOTIFICATION",
@@ -153,10 +152,6 @@ def _resource(item: Mapping[str, Any], account_id: str | None, oversize: bool) -
     except EventError as exc:  # the diff is advisory: keep going, but say so
         log.warning("ignoring configurationDiff of %s: %s", where, exc)
         diff = {}
-    try:
-        tags = parse_tags(item.get("tags"))
-    except EventError as exc:
-        raise EventError(f"the tags of {where}: {exc}") from None
     creation = item.get("resourceCreationTime", item.get("resourceCreateTime"))
     return Resource(
         id=resource_id,
@@ -167,7 +162,7 @@ def _resource(item: Mapping[str, Any], account_id: str | None, oversize: bool) -
         name=_text(item.get("resourceName")),
         resource_group_id=_text(item.get("resourceGroupId")),
         status=_text(item.get("resourceStatus")),
-        tags=tags,
+        raw_tags=item.get("tags"),
         arn=_text(item.get("arn")),
         availability_zone=_text(item.get("availabilityZone")),
         capture_time=_int(item.get("captureTime"), f"captureTime of {where}"),

@@ -14,17 +14,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from .errors import EventError
 from .paths import PathError, compile_path
-from .tags import Tags
+from .tags import Tags, parse_tags
 
 __all__ = ["Resource"]
 
 
 class Resource:
     """A configuration item. ``tags`` maps each key to its list of values; ``configuration`` is the
-    parsed configuration dict (fetched with GetDiscoveredResource when the event was OVERSIZE)."""
+    parsed configuration dict (fetched with GetDiscoveredResource when the event was OVERSIZE).
 
-    __slots__ = (
+    ``raw_tags`` takes tags as the platform sends them (a JSON string, or a list of
+    ``{TagKey, TagValue}``); they are parsed when first read (by a tag scope or the rule), so an
+    event whose tags nothing reads does not pay for them. Unreadable tags raise
+    :class:`~rulekit.errors.EventError` naming the resource at that read, before any evaluation
+    of the resource exists.
+    """
+
+    #: Every attribute, as __init__ takes it (copies and equality go through these).
+    FIELDS = (
         "account_id",
         "arn",
         "availability_zone",
@@ -38,6 +47,23 @@ class Resource:
         "resource_group_id",
         "status",
         "tags",
+        "type",
+    )
+    __slots__ = (
+        "_raw_tags",
+        "_tags",
+        "account_id",
+        "arn",
+        "availability_zone",
+        "capture_time",
+        "configuration",
+        "configuration_diff",
+        "creation_time",
+        "id",
+        "name",
+        "region",
+        "resource_group_id",
+        "status",
         "type",
     )
 
@@ -58,6 +84,7 @@ class Resource:
         capture_time: int | None = None,
         creation_time: int | None = None,
         configuration_diff: dict[str, Any] | None = None,
+        raw_tags: Any = None,
     ) -> None:
         self.id = id
         self.type = type
@@ -67,12 +94,37 @@ class Resource:
         self.name = name
         self.resource_group_id = resource_group_id
         self.status = status
-        self.tags: Tags = tags if tags is not None else {}
+        self._tags: Tags | None = tags if tags is not None or raw_tags else {}
+        self._raw_tags = raw_tags
         self.arn = arn
         self.availability_zone = availability_zone
         self.capture_time = capture_time
         self.creation_time = creation_time
         self.configuration_diff: dict[str, Any] = configuration_diff or {}
+
+    @property
+    def tags(self) -> Tags:
+        tags = self._tags
+        if tags is None:
+            try:
+                tags = parse_tags(self._raw_tags)
+            except EventError as exc:
+                raise EventError(f"the tags of {self.type} {self.id}: {exc}") from None
+            self._tags, self._raw_tags = tags, None
+        return tags
+
+    @tags.setter
+    def tags(self, value: Tags) -> None:
+        self._tags, self._raw_tags = value, None
+
+    def copy(self, **changes: Any) -> Resource:
+        """A copy with ``changes`` applied (unparsed tags stay unparsed)."""
+        fields = {name: getattr(self, name) for name in self.FIELDS if name != "tags"}
+        fields.update(changes)
+        copied = Resource(**fields)
+        if "tags" not in changes:
+            copied._tags, copied._raw_tags = self._tags, self._raw_tags
+        return copied
 
     def find(self, path: str) -> list[Any]:
         """Every value ``path`` matches in the configuration (possibly none)."""
@@ -109,6 +161,6 @@ class Resource:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Resource):
             return NotImplemented
-        return all(getattr(self, s) == getattr(other, s) for s in self.__slots__)
+        return all(getattr(self, name) == getattr(other, name) for name in self.FIELDS)
 
     __hash__ = None  # type: ignore[assignment]

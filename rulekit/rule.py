@@ -29,7 +29,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ._redact import redact
-from .errors import EvaluationError, RuleDefinitionError, RulekitError
+from .errors import EvaluationError, EventError, RuleDefinitionError, RulekitError
 from .evaluation import Compliance, Evaluation
 from .event import CHANGE_NOTIFICATION, SCHEDULED_NOTIFICATION
 from .scope import Scope
@@ -296,6 +296,8 @@ class Rule:
             raise EvaluationError(
                 f"rule {self.name!r} on {resource.type} {resource.id}: {exc}"
             ) from None
+        except EventError:  # the event's own data is unreadable (tags parsed on first read)
+            raise
         except Exception as exc:
             raise EvaluationError(
                 redact(

@@ -130,10 +130,6 @@ def _broken(mutate):
             _broken(lambda e: e["invokingEvent"]["configurationItem"].update(configuration="[1]")),
             "must be a JSON object",
         ),
-        (
-            _broken(lambda e: e["invokingEvent"]["configurationItem"].update(tags="{bad")),
-            "tags of ACS::ECS::Instance i-1",
-        ),
         (_broken(lambda e: e.update(orderingTimestamp="soon")), "orderingTimestamp"),
         (_broken(lambda e: e.update(ruleParameters="[1]")), "ruleParameters must be a JSON object"),
     ],
@@ -141,6 +137,23 @@ def _broken(mutate):
 def test_malformed_input_raises_event_error_saying_what_is_wrong(event, message):
     with pytest.raises(EventError, match=message):
         decode_event(event)
+
+
+def test_tags_are_parsed_on_first_read_and_unreadable_ones_name_the_resource():
+    def with_tags(tags):
+        return decode_event(
+            _broken(lambda e: e["invokingEvent"]["configurationItem"].update(tags=tags))
+        )
+
+    with pytest.raises(EventError, match=r"the tags of ACS::ECS::Instance i-1: tags are not val"):
+        _ = with_tags("{bad").resource.tags
+    with pytest.raises(EventError, match=r"the tags of ACS::ECS::Instance i-1: tag 'env' has"):
+        _ = with_tags('{"env": {"nested": 1}}').resource.tags
+    resource = with_tags('{"env": ["prod"]}').resource
+    assert resource.tags == {"env": ["prod"]}
+    resource.tags = {"team": ["a"]}
+    assert resource.tags == {"team": ["a"]}
+    assert resource.copy().tags == {"team": ["a"]}
 
 
 def test_a_malformed_configuration_diff_is_logged_not_fatal(caplog):

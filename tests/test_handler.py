@@ -10,13 +10,18 @@ from conftest import load_event
 from sample_rules import contract
 
 from rulekit import (
+    Compliance,
     ConfigurationError,
     CredentialsError,
     EventError,
     ParamsError,
     RuleNotFoundError,
     ScopeError,
+    rule,
 )
+from rulekit.delivery import MemorySink
+from rulekit.dispatcher import Dispatcher
+from rulekit.event import decode_event
 from rulekit.handler import handler, run
 from rulekit.testing import TEST_CREDENTIALS, FCContext, change_event
 
@@ -176,6 +181,29 @@ def test_malformed_events_raise_event_error_and_send_nothing(emulator, fc_contex
     with pytest.raises(EventError, match=message):
         run(event, fc_context, environ=emulator.environ(RULEKIT_RULES=CONTRACT))
     assert emulator.calls == []
+
+
+def test_unreadable_tags_under_a_tag_scope_raise_event_error_and_send_nothing(emulator, fc_context):
+    with pytest.raises(EventError, match="the tags of ACS::ECS::Instance i-001: tags are not"):
+        run(_event(tags="{env"), fc_context, environ=emulator.environ(RULEKIT_RULES=CONTRACT))
+    assert emulator.calls == []
+
+
+@pytest.mark.parametrize("reads_tags", [True, False])
+def test_tags_are_only_parsed_when_the_scope_or_the_rule_reads_them(reads_tags):
+    @rule(resource_type="ACS::ECS::Instance", name="reads-tags")
+    def check(resource):
+        return Compliance.COMPLIANT if not reads_tags or resource.tags else Compliance.NON_COMPLIANT
+
+    event = decode_event(_event(tags='{"env": 7.5e}'))
+    sink = MemorySink()
+    if reads_tags:
+        with pytest.raises(EventError, match="the tags of ACS::ECS::Instance i-001"):
+            Dispatcher([check]).dispatch(event, sink=sink)
+        assert sink.batches == []
+    else:  # nothing reads them: the rule's verdict stands
+        Dispatcher([check]).dispatch(event, sink=sink)
+        assert [e["complianceType"] for e in sink.evaluations] == ["COMPLIANT"]
 
 
 def test_documented_sample_with_broken_configuration_sends_nothing(emulator, fc_context):
