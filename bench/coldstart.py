@@ -23,16 +23,27 @@ from .common import HERE, PEAK_RSS_KB, credentials_env, emulator_process, median
 
 RUNS = 15
 TARGET = 1.3
-EVENT = json.dumps({
-    "orderingTimestamp": 1700000000123, "resultToken": "bench-result-token-0123456789",
-    "ruleParameters": {"imageIds": "m-approved,m-other2"},
-    "invokingEvent": {"messageType": "ConfigurationItemChangeNotification",
-                      "configurationType": "COMMON", "accountId": 1000000000001234,
-                      "configurationItem": {
-                          "accountId": 1000000000001234, "regionId": "cn-hangzhou",
-                          "resourceId": "i-bench0000001", "resourceType": "ACS::ECS::Instance",
-                          "resourceName": "web-1", "tags": "{\"env\":[\"prod\"]}",
-                          "configuration": json.dumps({"ImageId": "m-approved", "Cpu": 4})}}})
+EVENT = json.dumps(
+    {
+        "orderingTimestamp": 1700000000123,
+        "resultToken": "bench-result-token-0123456789",
+        "ruleParameters": {"imageIds": "m-approved,m-other2"},
+        "invokingEvent": {
+            "messageType": "ConfigurationItemChangeNotification",
+            "configurationType": "COMMON",
+            "accountId": 1000000000001234,
+            "configurationItem": {
+                "accountId": 1000000000001234,
+                "regionId": "cn-hangzhou",
+                "resourceId": "i-bench0000001",
+                "resourceType": "ACS::ECS::Instance",
+                "resourceName": "web-1",
+                "tags": '{"env":["prod"]}',
+                "configuration": json.dumps({"ImageId": "m-approved", "Cpu": 4}),
+            },
+        },
+    }
+)
 
 CHILD = r"""
 import json, sys, types
@@ -62,22 +73,55 @@ def build_folders(root: Path) -> dict[str, Path]:
     with zipfile.ZipFile(zipped) as archive:
         archive.extractall(rulekit_dir)
     hand_dir = root / "handwritten"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-compile",
-                    "--target", str(hand_dir), "aliyun-python-sdk-core"], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-compile",
+            "--target",
+            str(hand_dir),
+            "aliyun-python-sdk-core",
+        ],
+        check=True,
+        capture_output=True,
+    )
     shutil.copy(HERE / "handwritten.py", hand_dir / "handwritten.py")
-    subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode",
-                    "unchecked-hash", str(hand_dir)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "compileall",
+            "-q",
+            "-j",
+            "0",
+            "--invalidation-mode",
+            "unchecked-hash",
+            str(hand_dir),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return {"rulekit": rulekit_dir, "handwritten": hand_dir}
 
 
 def _once(variant: str, env: dict[str, str], folder: Path) -> tuple[float, int]:
     code = CHILD.format(import_line=VARIANTS[variant], peak_rss=PEAK_RSS_KB)
-    creds = [env["ALIBABA_CLOUD_ACCESS_KEY_ID"], env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
-             env["ALIBABA_CLOUD_SECURITY_TOKEN"], str(folder)]
+    creds = [
+        env["ALIBABA_CLOUD_ACCESS_KEY_ID"],
+        env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
+        env["ALIBABA_CLOUD_SECURITY_TOKEN"],
+        str(folder),
+    ]
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-I", "-S", "-c", code, *creds],
-                          input=EVENT.encode(), capture_output=True, env=env)
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code, *creds],
+        input=EVENT.encode(),
+        capture_output=True,
+        env=env,
+    )
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"{variant} failed: {done.stderr.decode()[-800:]}")
@@ -85,8 +129,7 @@ def _once(variant: str, env: dict[str, str], folder: Path) -> tuple[float, int]:
 
 
 def run(runs: int = RUNS) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="rulekit-bench-") as tmp, \
-            emulator_process() as url:
+    with tempfile.TemporaryDirectory(prefix="rulekit-bench-") as tmp, emulator_process() as url:
         folders = build_folders(Path(tmp))
         env = {**os.environ, **credentials_env(url), "RULEKIT_RULE": "ecs-instance-image-check"}
         samples: dict[str, list[tuple[float, int]]] = {v: [] for v in VARIANTS}

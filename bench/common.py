@@ -21,9 +21,12 @@ PEAK_RSS_KB = "int(next(l for l in open('/proc/self/status') if l.startswith('Vm
 
 @contextlib.contextmanager
 def emulator_process(resources: int = 0) -> Iterator[str]:
-    child = subprocess.Popen([sys.executable, str(HERE / "emulator_process.py"), "--resources",
-                              str(resources)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             text=True)
+    child = subprocess.Popen(
+        [sys.executable, str(HERE / "emulator_process.py"), "--resources", str(resources)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert child.stdout is not None
         url = child.stdout.readline().strip()
@@ -37,10 +40,13 @@ def emulator_process(resources: int = 0) -> Iterator[str]:
 
 
 def credentials_env(url: str) -> dict[str, str]:
-    return {"RULEKIT_ENDPOINT": url, "RULEKIT_CONFIG_ENDPOINT": url,
-            "ALIBABA_CLOUD_ACCESS_KEY_ID": TEST_CREDENTIALS.access_key_id,
-            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": TEST_CREDENTIALS.access_key_secret,
-            "ALIBABA_CLOUD_SECURITY_TOKEN": TEST_CREDENTIALS.security_token or ""}
+    return {
+        "RULEKIT_ENDPOINT": url,
+        "RULEKIT_CONFIG_ENDPOINT": url,
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": TEST_CREDENTIALS.access_key_id,
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": TEST_CREDENTIALS.access_key_secret,
+        "ALIBABA_CLOUD_SECURITY_TOKEN": TEST_CREDENTIALS.security_token or "",
+    }
 
 
 def median(values: list[float]) -> float:

@@ -26,16 +26,27 @@ def evaluate(event):
         "orderingTimestamp": body["orderingTimestamp"],
     }
     if evaluation["complianceType"] == "NON_COMPLIANT":
-        evaluation["annotation"] = json.dumps({"configuration": image, "desiredValue": approved,
-                                               "operator": "In", "property": "$.ImageId"})
+        evaluation["annotation"] = json.dumps(
+            {
+                "configuration": image,
+                "desiredValue": approved,
+                "operator": "In",
+                "property": "$.ImageId",
+            }
+        )
     return body["resultToken"], json.dumps([evaluation])
 
 
 def handler(event, context):
     token, evaluations = evaluate(event)
     creds = context.credentials
-    client = AcsClient(region_id=context.region, credential=StsTokenCredential(
-        creds.access_key_id, creds.access_key_secret, creds.security_token), auto_retry=False)
+    client = AcsClient(
+        region_id=context.region,
+        credential=StsTokenCredential(
+            creds.access_key_id, creds.access_key_secret, creds.security_token
+        ),
+        auto_retry=False,
+    )
     request = CommonRequest()
     request.set_domain(os.environ["RULEKIT_CONFIG_ENDPOINT"])
     request.set_version("2020-09-07")

@@ -16,7 +16,8 @@ from .common import PEAK_RSS_KB, credentials_env, emulator_process
 
 GROWTH_TARGET_MB = 50.0
 
-CHILD = r"""
+CHILD = (
+    r"""
 import json, sys, time, types
 from rulekit.handler import run
 from rulekit.testing import scheduled_event
@@ -27,19 +28,35 @@ context = types.SimpleNamespace(request_id="r", region="cn-hangzhou", account_id
 started = time.perf_counter()
 summary = run(scheduled_event(), context)
 summary["seconds"] = time.perf_counter() - started
-summary["max_rss_kb"] = """ + PEAK_RSS_KB + """
+summary["max_rss_kb"] = """
+    + PEAK_RSS_KB
+    + """
 print(json.dumps(summary))
 """
+)
 
 
 def _sweep(count: int) -> dict[str, Any]:
     with emulator_process(resources=count) as url:
-        env = {**os.environ, **credentials_env(url), "RULEKIT_LOAD_PLUGINS": "",
-               "RULEKIT_RULES": "bench.sweep_rule", "RULEKIT_SWEEP_CONCURRENCY": "4"}
-        creds = [env["ALIBABA_CLOUD_ACCESS_KEY_ID"], env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
-                 env["ALIBABA_CLOUD_SECURITY_TOKEN"]]
-        done = subprocess.run([sys.executable, "-c", CHILD, *creds], capture_output=True,
-                              text=True, env=env, cwd=os.getcwd())
+        env = {
+            **os.environ,
+            **credentials_env(url),
+            "RULEKIT_LOAD_PLUGINS": "",
+            "RULEKIT_RULES": "bench.sweep_rule",
+            "RULEKIT_SWEEP_CONCURRENCY": "4",
+        }
+        creds = [
+            env["ALIBABA_CLOUD_ACCESS_KEY_ID"],
+            env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
+            env["ALIBABA_CLOUD_SECURITY_TOKEN"],
+        ]
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD, *creds],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=os.getcwd(),
+        )
         if done.returncode != 0:
             raise RuntimeError(f"sweep of {count} failed: {done.stderr[-800:]}")
         summary: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -51,8 +68,10 @@ def run(count: int = 100_000) -> dict[str, Any]:
     small = _sweep(1_000)
     large = _sweep(count)
     growth_mb = (large["max_rss_kb"] - small["max_rss_kb"]) / 1024
-    calls_ok = large["putEvaluationsCalls"] == math.ceil(count / 100) and \
-        small["putEvaluationsCalls"] == 10
+    calls_ok = (
+        large["putEvaluationsCalls"] == math.ceil(count / 100)
+        and small["putEvaluationsCalls"] == 10
+    )
     return {
         "name": f"periodic sweep, {count:,} resources",
         "seconds": round(large["seconds"], 1),
