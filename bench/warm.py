@@ -16,6 +16,7 @@ from typing import Any
 
 from rulekit import Compliance, Evaluation, rule
 from rulekit.dispatcher import Dispatcher
+from rulekit.evaluation import encode_evaluations
 from rulekit.event import decode_event
 from rulekit.plugins import Plugins
 
@@ -27,10 +28,10 @@ PER_EVALUATION_TARGET_US = 50.0
 
 
 class JsonSink:
-    """Serialises each batch as PutEvaluations would, and drops it."""
+    """Serialises each batch as ConfigSink does for PutEvaluations, and drops it."""
 
     def put(self, evaluations: Any, *, delete_mode: bool = False) -> None:
-        json.dumps(list(evaluations), separators=(",", ":"), ensure_ascii=False)
+        encode_evaluations(evaluations)
 
 
 def _fan_out_rule() -> Any:

@@ -8,7 +8,6 @@ Example::
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from .api import ApiClient
 from .endpoints import PRODUCTS, resolve_endpoint
 from .errors import ApiError
+from .evaluation import encode_evaluations
 
 __all__ = ["CONFIG_API_VERSION", "ConfigApi", "DiscoveredPage"]
 
@@ -41,7 +41,7 @@ class ConfigApi:
         array string, never a Python repr."""
         params: dict[str, Any] = {
             "ResultToken": result_token,
-            "Evaluations": json.dumps(list(evaluations), separators=(",", ":"), ensure_ascii=False),
+            "Evaluations": encode_evaluations(evaluations),
         }
         if delete_mode:
             params["DeleteMode"] = True

@@ -24,7 +24,7 @@ from .context import Context
 from .deadline import Deadline
 from .delivery import Delivery, Sink
 from .errors import ApiError, EvaluationError, EventError
-from .evaluation import Compliance, Evaluation
+from .evaluation import Compliance, Evaluation, complete, resolved
 from .event import ConfigEvent, parse_configuration
 from .loader import RuleSet
 from .resource import Resource
@@ -228,12 +228,15 @@ class Dispatcher:
                 reason,
             )
             evaluations = [
-                Evaluation(
+                resolved(
                     resource.id,
                     resource.type,
                     Compliance.NOT_APPLICABLE,
-                    annotation=f"out of scope: {reason}",
-                    resource_name=resource.name,
+                    f"out of scope: {reason}",
+                    resource.region,
+                    resource.account_id,
+                    resource.name,
+                    ctx.ordering_timestamp,
                 )
             ]
         else:
@@ -256,8 +259,10 @@ class Dispatcher:
                         f"{type(item).__name__} among the evaluations of "
                         f"rule {prepared.rule.name!r}"
                     )
-        ordering = ctx.ordering_timestamp
-        return [complete(ev, resource, ordering) for ev in evaluations]
+            # a hook may have added evaluations of its own
+            ordering = ctx.ordering_timestamp
+            return [complete(ev, resource, ordering) for ev in evaluations]
+        return evaluations
 
     def fetch_configuration(
         self, resource: Resource, *, aggregator_id: str | None = None
@@ -286,15 +291,3 @@ class Dispatcher:
         if not resource.account_id and detail.get("AccountId"):
             fetched.account_id = str(detail["AccountId"])
         return fetched
-
-
-def complete(evaluation: Evaluation, resource: Resource, ordering: int) -> Evaluation:
-    """Fill what a rule may leave out: region and account (the resource's) and the ordering
-    timestamp (the event's)."""
-    same = evaluation.resource_id == resource.id and evaluation.resource_type == resource.type
-    return evaluation.completed(
-        region_id=evaluation.region_id or resource.region,
-        account_id=evaluation.account_id or resource.account_id,
-        ordering_timestamp=ordering,
-        resource_name=evaluation.resource_name or (resource.name if same else None),
-    )

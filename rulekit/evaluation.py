@@ -11,13 +11,24 @@ Example::
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import EvaluationError
 
-__all__ = ["MAX_ANNOTATION_LENGTH", "Compliance", "Evaluation", "format_annotation"]
+if TYPE_CHECKING:
+    from .resource import Resource
+
+__all__ = [
+    "MAX_ANNOTATION_LENGTH",
+    "Compliance",
+    "Evaluation",
+    "complete",
+    "encode_evaluations",
+    "format_annotation",
+]
 
 #: The platform documents no maximum for an annotation; rulekit bounds it so a rule that
 #: annotates with a whole configuration cannot make PutEvaluations fail (docs/authoring.md).
@@ -80,33 +91,27 @@ class Evaluation:
                 f"got {self.resource_type!r}"
             )
         if self.annotation is not None and not isinstance(self.annotation, (str, dict)):
-            raise EvaluationError(
-                f"annotation for {self.resource_id} must be a str or a dict, "
-                f"got {type(self.annotation).__name__}"
-            )
+            raise _bad_annotation(self.resource_id, self.annotation)
 
     def completed(
         self,
         *,
         region_id: str | None,
         account_id: str | int | None,
-        ordering_timestamp: int,
+        ordering_timestamp: int | None,
         resource_name: str | None,
     ) -> Evaluation:
         """A copy with the dispatcher's defaults filled in (no re-validation: this one is)."""
-        copy = object.__new__(Evaluation)
-        for name, value in (
-            ("resource_id", self.resource_id),
-            ("resource_type", self.resource_type),
-            ("compliance", self.compliance),
-            ("annotation", self.annotation),
-            ("region_id", region_id),
-            ("account_id", account_id),
-            ("resource_name", resource_name),
-            ("ordering_timestamp", ordering_timestamp),
-        ):
-            object.__setattr__(copy, name, value)
-        return copy
+        return resolved(
+            self.resource_id,
+            self.resource_type,
+            self.compliance,
+            self.annotation,
+            region_id,
+            account_id,
+            resource_name,
+            ordering_timestamp,
+        )
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -140,6 +145,71 @@ class Evaluation:
         return wire
 
 
+def _bad_annotation(resource_id: str, annotation: object) -> EvaluationError:
+    return EvaluationError(
+        f"annotation for {resource_id} must be a str or a dict, got {type(annotation).__name__}"
+    )
+
+
+# Slot setters bypass the frozen __setattr__: the one fast way to build a frozen, slotted value.
+(
+    _set_resource_id,
+    _set_resource_type,
+    _set_compliance,
+    _set_annotation,
+    _set_region_id,
+    _set_account_id,
+    _set_resource_name,
+    _set_ordering_timestamp,
+) = (getattr(Evaluation, name).__set__ for name in Evaluation.__slots__)
+
+
+def resolved(
+    resource_id: str,
+    resource_type: str,
+    compliance: Compliance,
+    annotation: Any,
+    region_id: str | None,
+    account_id: str | int | None,
+    resource_name: str | None,
+    ordering_timestamp: int | None,
+) -> Evaluation:
+    """An Evaluation from values the dispatcher holds already checked (the resource's own id,
+    type, region and account): the hot path of every evaluation, so it skips the public
+    constructor's checks. ``annotation`` is still checked, since a rule supplied it."""
+    if annotation is not None and not isinstance(annotation, (str, dict)):
+        raise _bad_annotation(resource_id, annotation)
+    evaluation = object.__new__(Evaluation)
+    _set_resource_id(evaluation, resource_id)
+    _set_resource_type(evaluation, resource_type)
+    _set_compliance(evaluation, compliance)
+    _set_annotation(evaluation, annotation)
+    _set_region_id(evaluation, region_id)
+    _set_account_id(evaluation, account_id)
+    _set_resource_name(evaluation, resource_name)
+    _set_ordering_timestamp(evaluation, ordering_timestamp)
+    return evaluation
+
+
+def complete(evaluation: Evaluation, resource: Resource, ordering: int | None) -> Evaluation:
+    """Fill what a rule may leave out: region and account (the resource's) and the ordering
+    timestamp (the event's). An evaluation that already has them all is returned as is."""
+    same = evaluation.resource_id == resource.id and evaluation.resource_type == resource.type
+    region = evaluation.region_id or resource.region
+    account = evaluation.account_id or resource.account_id
+    name = evaluation.resource_name or (resource.name if same else None)
+    if (
+        evaluation.ordering_timestamp == ordering
+        and region is evaluation.region_id
+        and account is evaluation.account_id
+        and name is evaluation.resource_name
+    ):
+        return evaluation
+    return evaluation.completed(
+        region_id=region, account_id=account, ordering_timestamp=ordering, resource_name=name
+    )
+
+
 def _account(value: str | int) -> int | str:
     # The platform's account ids are numbers (long); keep non-numeric ids as given.
     if isinstance(value, int):
@@ -147,8 +217,23 @@ def _account(value: str | int) -> int | str:
     return int(value) if value.isdigit() else value
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str)
+# Built once: json.dumps with options builds a new encoder on every call.
+_ANNOTATION_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str
+)
+_EVALUATIONS_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_dumps = _ANNOTATION_ENCODER.encode
+
+
+def encode_evaluations(wire: Sequence[dict[str, Any]]) -> str:
+    """The ``Evaluations`` parameter of PutEvaluations: a JSON array string (never a repr).
+
+    Example::
+
+        >>> encode_evaluations([{"complianceType": "COMPLIANT"}])
+        '[{"complianceType":"COMPLIANT"}]'
+    """
+    return _EVALUATIONS_ENCODER.encode(wire if isinstance(wire, list) else list(wire))
 
 
 def format_annotation(annotation: str | dict[str, Any], limit: int = MAX_ANNOTATION_LENGTH) -> str:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._redact import redact
 from .errors import EvaluationError, EventError, RuleDefinitionError, RulekitError
-from .evaluation import Compliance, Evaluation
+from .evaluation import Compliance, Evaluation, complete, resolved
 from .event import CHANGE_NOTIFICATION, SCHEDULED_NOTIFICATION
 from .scope import Scope
 
@@ -279,8 +279,10 @@ class Rule:
                 self._parsed_params[key] = parsed
         return parsed
 
-    def evaluate(self, resource: Resource, params: Any, ctx: Context) -> list[Evaluation]:
-        """Run the function on ``resource`` and normalise what it returns into evaluations.
+    def evaluate(self, resource: Resource, params: Any, ctx: Context | None) -> list[Evaluation]:
+        """Run the function on ``resource`` and normalise what it returns into evaluations,
+        completed with the resource's region and account and the event's ordering timestamp
+        (``ctx``'s; without a ``ctx`` the ordering timestamp stays unset).
 
         Raises :class:`EvaluationError` (chained to the original exception) if the function
         raises or returns something that is not a compliance result.
@@ -291,7 +293,8 @@ class Rule:
         assert evaluate is not None  # checked at definition
         try:
             result = evaluate(**kwargs)
-            evaluations = _normalise(result, resource)
+            ordering = ctx.ordering_timestamp if ctx is not None else None
+            evaluations = _normalise(result, resource, ordering)
         except EvaluationError as exc:
             raise EvaluationError(
                 f"rule {self.name!r} on {resource.type} {resource.id}: {exc}"
@@ -316,36 +319,38 @@ def _doc(func: Callable[..., Any] | None) -> str | None:
     return doc.strip().splitlines()[0] if doc else None
 
 
-def _one(item: Any, resource: Resource) -> Evaluation:
+def _one(item: Any, resource: Resource, ordering: int | None) -> Evaluation:
     if isinstance(item, Evaluation):
-        return item
-    if isinstance(item, (Compliance, str)):
-        return Evaluation(
-            resource.id, resource.type, Compliance.coerce(item), resource_name=resource.name
-        )
+        return complete(item, resource, ordering)
     if isinstance(item, tuple) and len(item) == 2:
         compliance, annotation = item
-        return Evaluation(
-            resource.id,
-            resource.type,
-            Compliance.coerce(compliance),
-            annotation=annotation,
-            resource_name=resource.name,
+    elif isinstance(item, (Compliance, str)):
+        compliance, annotation = item, None
+    else:
+        raise EvaluationError(
+            f"returned {type(item).__name__} {item!r:.80}; return a Compliance, a "
+            "(Compliance, annotation) pair, an Evaluation, or several Evaluations"
         )
-    raise EvaluationError(
-        f"returned {type(item).__name__} {item!r:.80}; return a Compliance, a "
-        "(Compliance, annotation) pair, an Evaluation, or several Evaluations"
+    return resolved(
+        resource.id,
+        resource.type,
+        Compliance.coerce(compliance),
+        annotation,
+        resource.region,
+        resource.account_id,
+        resource.name,
+        ordering,
     )
 
 
-def _normalise(result: Any, resource: Resource) -> list[Evaluation]:
+def _normalise(result: Any, resource: Resource, ordering: int | None) -> list[Evaluation]:
     if result is None:
         raise EvaluationError("returned None; return a Compliance (e.g. Compliance.COMPLIANT)")
     if isinstance(result, (Evaluation, Compliance, str, tuple)):
-        return [_one(result, resource)]
+        return [_one(result, resource, ordering)]
     if isinstance(result, Iterable):
-        return [_one(item, resource) for item in result]
-    return [_one(result, resource)]
+        return [_one(item, resource, ordering) for item in result]
+    return [_one(result, resource, ordering)]
 
 
 def rule(

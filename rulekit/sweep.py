@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .errors import ApiError, EventError, RulekitError
-from .evaluation import Compliance, Evaluation
+from .evaluation import Compliance, Evaluation, complete
 from .resource import Resource
 from .settings import SweepOptions
 from .tags import parse_tags
@@ -174,8 +174,6 @@ class Sweep:
 
     def _marked(self, resource: Resource, compliance: Compliance, why: str) -> list[Evaluation]:
         """The sweep's own verdict on a resource the rule cannot judge, completed for delivery."""
-        from .dispatcher import complete
-
         evaluation = Evaluation(
             resource.id, resource.type, compliance, annotation=why, resource_name=resource.name
         )
