@@ -14,10 +14,9 @@ Example::
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .config_api import ConfigApi
 from .context import Context
@@ -49,7 +48,7 @@ KEEP_EVALUATIONS = 1000
 KEEP_FAILURES = 50
 
 
-@dataclass
+@dataclass(slots=True)
 class InvocationResult:
     """What one invocation did. Returned by the FC handler as a JSON-ready dict."""
 
@@ -58,7 +57,7 @@ class InvocationResult:
     resources: int = 0
     delivered: int = 0
     calls: int = 0
-    counts: Counter[str] = field(default_factory=Counter)
+    counts: dict[str, int] = field(default_factory=dict)  # complianceType -> evaluations
     evaluations: list[Evaluation] = field(default_factory=list, repr=False)
     errors: int = 0
     failures: list[str] = field(default_factory=list)
@@ -67,7 +66,8 @@ class InvocationResult:
     delete_mode: bool = False
 
     def record(self, evaluation: Evaluation) -> None:
-        self.counts[evaluation.compliance.value] += 1
+        counts, compliance = self.counts, evaluation.compliance.value
+        counts[compliance] = counts.get(compliance, 0) + 1
         if len(self.evaluations) < KEEP_EVALUATIONS:
             self.evaluations.append(evaluation)
 
@@ -98,8 +98,7 @@ class InvocationResult:
         return out
 
 
-@dataclass(frozen=True)
-class Prepared:
+class Prepared(NamedTuple):
     """A validated invocation: the rule, its effective scope and its parsed parameters."""
 
     rule: Rule

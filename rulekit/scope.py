@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from .errors import ScopeError
@@ -113,6 +113,23 @@ def _logic(value: Any) -> str:
     raise ScopeError(f"TagKeyLogicScope must be AND or OR, got {value!r}")
 
 
+# (API field, Scope attribute, Resource attribute) of the id-like scopes, in checking order.
+_INCLUDES = (
+    ("ResourceTypesScope", "resource_types", "type"),
+    ("RegionIdsScope", "region_ids", "region"),
+    ("ResourceGroupIdsScope", "resource_group_ids", "resource_group_id"),
+    ("ResourceIdsScope", "resource_ids", "id"),
+    ("ResourceNameScope", "resource_names", "name"),
+    ("AccountIdsScope", "account_ids", "account_id"),
+)
+_EXCLUDES = (
+    ("ExcludeRegionIdsScope", "exclude_region_ids", "region"),
+    ("ExcludeResourceGroupIdsScope", "exclude_resource_group_ids", "resource_group_id"),
+    ("ExcludeResourceIdsScope", "exclude_resource_ids", "id"),
+    ("ExcludeAccountIdsScope", "exclude_account_ids", "account_id"),
+)
+
+
 def _has(resource: Resource, condition: TagCondition) -> bool:
     key, value = condition
     values = resource.tags.get(key)
@@ -150,10 +167,20 @@ class Scope:
     exclude_account_ids: tuple[str, ...] = ()
     folder_ids: tuple[str, ...] = ()
     exclude_folder_ids: tuple[str, ...] = ()
+    # Derived in __post_init__: (API field, allowed or excluded values, Resource attribute).
+    _includes: tuple[tuple[str, frozenset[str], str], ...] = field(
+        init=False, repr=False, compare=False, default=()
+    )
+    _excludes: tuple[tuple[str, frozenset[str], str], ...] = field(
+        init=False, repr=False, compare=False, default=()
+    )
+    _by_tags: bool = field(init=False, repr=False, compare=False, default=False)
 
     def __post_init__(self) -> None:
         # Normalise values given directly to the constructor the same way as from_api.
         for f in fields(self):
+            if not f.init:
+                continue
             value = getattr(self, f.name)
             api = _api_name(f.name)
             if f.name in ("tags", "exclude_tags"):
@@ -165,6 +192,20 @@ class Scope:
             else:
                 normal = _ids(value, api)
             object.__setattr__(self, f.name, normal)
+        # The checks this scope makes, resolved once: a warm instance matches every event.
+        includes = tuple(
+            (api, frozenset(getattr(self, name)), attr)
+            for api, name, attr in _INCLUDES
+            if getattr(self, name)
+        )
+        excludes = tuple(
+            (api, frozenset(getattr(self, name)), attr)
+            for api, name, attr in _EXCLUDES
+            if getattr(self, name)
+        )
+        object.__setattr__(self, "_includes", includes)
+        object.__setattr__(self, "_excludes", excludes)
+        object.__setattr__(self, "_by_tags", bool(self.exclude_tags or self.tag_conditions()))
 
     @classmethod
     def from_api(cls, mapping: Mapping[str, Any]) -> Scope:
@@ -229,35 +270,19 @@ class Scope:
         self, resource: Resource, folders: FolderResolver | None = None
     ) -> str | None:
         """None when ``resource`` is in scope, else a short reason naming the scope field."""
-        checks = (
-            ("ResourceTypesScope", self.resource_types, resource.type),
-            ("RegionIdsScope", self.region_ids, resource.region),
-            ("ResourceGroupIdsScope", self.resource_group_ids, resource.resource_group_id),
-            ("ResourceIdsScope", self.resource_ids, resource.id),
-            ("ResourceNameScope", self.resource_names, resource.name),
-            ("AccountIdsScope", self.account_ids, resource.account_id),
-        )
-        for api, allowed, actual in checks:
-            if allowed and actual not in allowed:
+        for api, allowed, attr in self._includes:
+            actual = getattr(resource, attr)
+            if actual not in allowed:
                 return f"{actual or 'none'} is not in {api}"
-        excludes = (
-            ("ExcludeRegionIdsScope", self.exclude_region_ids, resource.region),
-            (
-                "ExcludeResourceGroupIdsScope",
-                self.exclude_resource_group_ids,
-                resource.resource_group_id,
-            ),
-            ("ExcludeResourceIdsScope", self.exclude_resource_ids, resource.id),
-            ("ExcludeAccountIdsScope", self.exclude_account_ids, resource.account_id),
-        )
-        for api, excluded, actual in excludes:
+        for api, excluded, attr in self._excludes:
+            actual = getattr(resource, attr)
             if actual in excluded:
                 return f"{actual} is excluded by {api}"
         if self.needs_folders:
             reason = self._folder_reason(resource, folders)
             if reason:
                 return reason
-        return self._tag_reason(resource)
+        return self._tag_reason(resource) if self._by_tags else None
 
     def _folder_reason(self, resource: Resource, folders: FolderResolver | None) -> str | None:
         if folders is None:
