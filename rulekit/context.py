@@ -66,8 +66,11 @@ class Context:
         self.deadline = deadline or Deadline(None)
         self.api = api
         self.account_id = (resource.account_id if resource else None) or event.account_id
-        self.request_id: str | None = getattr(fc_context, "request_id", None)
-        self.region: str | None = getattr(fc_context, "region", None)
+        self.request_id: str | None = None
+        self.region: str | None = None
+        if fc_context is not None:  # (getattr on None with a default raises inside: slow)
+            self.request_id = getattr(fc_context, "request_id", None)
+            self.region = getattr(fc_context, "region", None)
         self._logger: logging.LoggerAdapter[logging.Logger] | None = None
 
     @property

@@ -66,7 +66,7 @@ class InvocationResult:
     delete_mode: bool = False
 
     def record(self, evaluation: Evaluation) -> None:
-        counts, compliance = self.counts, evaluation.compliance.value
+        counts, compliance = self.counts, evaluation.compliance._value_
         counts[compliance] = counts.get(compliance, 0) + 1
         if len(self.evaluations) < KEEP_EVALUATIONS:
             self.evaluations.append(evaluation)

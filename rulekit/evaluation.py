@@ -135,7 +135,7 @@ class Evaluation:
             "complianceResourceId": self.resource_id,
             "complianceResourceType": self.resource_type,
             "complianceRegionId": self.region_id,
-            "complianceType": self.compliance.value,
+            "complianceType": self.compliance._value_,  # (not .value: a property, slow)
             "orderingTimestamp": self.ordering_timestamp,
         }
         if self.resource_name:

@@ -160,11 +160,6 @@ def _resource(item: Mapping[str, Any], account_id: str | None, oversize: bool) -
     if account is None:
         raise EventError(f"configurationItem of {where} has no accountId")
     configuration = {} if oversize else parse_configuration(item.get("configuration"), where)
-    try:
-        diff = parse_configuration(item.get("configurationDiff"), where)
-    except EventError as exc:  # the diff is advisory: keep going, but say so
-        log.warning("ignoring configurationDiff of %s: %s", where, exc)
-        diff = {}
     creation = item.get("resourceCreationTime", item.get("resourceCreateTime"))
     return Resource(
         id=resource_id,
@@ -180,7 +175,7 @@ def _resource(item: Mapping[str, Any], account_id: str | None, oversize: bool) -
         availability_zone=_text(item.get("availabilityZone")),
         capture_time=_int(item.get("captureTime"), "captureTime", where),
         creation_time=_int(creation, "resourceCreationTime", where),
-        configuration_diff=diff,
+        raw_configuration_diff=item.get("configurationDiff"),
     )
 
 

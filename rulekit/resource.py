@@ -12,6 +12,7 @@ Example::
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from .errors import EventError
@@ -19,6 +20,9 @@ from .paths import PathError, compile_path
 from .tags import Tags, parse_tags
 
 __all__ = ["Resource"]
+
+log = logging.getLogger("rulekit.event")
+_LAZY = ("configuration_diff", "tags")  # parsed from the event's JSON strings on first read
 
 
 class Resource:
@@ -29,7 +33,9 @@ class Resource:
     ``{TagKey, TagValue}``); they are parsed when first read (by a tag scope or the rule), so an
     event whose tags nothing reads does not pay for them. Unreadable tags raise
     :class:`~rulekit.errors.EventError` naming the resource at that read, before any evaluation
-    of the resource exists.
+    of the resource exists. ``raw_configuration_diff`` likewise takes the event's
+    ``configurationDiff`` string; the diff is advisory, so an unreadable one is logged and read as
+    empty.
     """
 
     #: Every attribute, as __init__ takes it (copies and equality go through these).
@@ -50,6 +56,8 @@ class Resource:
         "type",
     )
     __slots__ = (
+        "_diff",
+        "_raw_diff",
         "_raw_tags",
         "_tags",
         "account_id",
@@ -57,7 +65,6 @@ class Resource:
         "availability_zone",
         "capture_time",
         "configuration",
-        "configuration_diff",
         "creation_time",
         "id",
         "name",
@@ -85,6 +92,7 @@ class Resource:
         creation_time: int | None = None,
         configuration_diff: dict[str, Any] | None = None,
         raw_tags: Any = None,
+        raw_configuration_diff: Any = None,
     ) -> None:
         self.id = id
         self.type = type
@@ -100,7 +108,10 @@ class Resource:
         self.availability_zone = availability_zone
         self.capture_time = capture_time
         self.creation_time = creation_time
-        self.configuration_diff: dict[str, Any] = configuration_diff or {}
+        self._diff: dict[str, Any] | None = (
+            configuration_diff if configuration_diff is not None or raw_configuration_diff else {}
+        )
+        self._raw_diff = raw_configuration_diff
 
     @property
     def tags(self) -> Tags:
@@ -117,13 +128,34 @@ class Resource:
     def tags(self, value: Tags) -> None:
         self._tags, self._raw_tags = value, None
 
+    @property
+    def configuration_diff(self) -> dict[str, Any]:
+        """``{"Field": [old, new]}`` of a change event (empty when the event had none)."""
+        diff = self._diff
+        if diff is None:
+            from .event import parse_configuration
+
+            try:
+                diff = parse_configuration(self._raw_diff, f"{self.type} {self.id}")
+            except EventError as exc:
+                log.warning("ignoring configurationDiff of %s %s: %s", self.type, self.id, exc)
+                diff = {}
+            self._diff, self._raw_diff = diff, None
+        return diff
+
+    @configuration_diff.setter
+    def configuration_diff(self, value: dict[str, Any]) -> None:
+        self._diff, self._raw_diff = value, None
+
     def copy(self, **changes: Any) -> Resource:
-        """A copy with ``changes`` applied (unparsed tags stay unparsed)."""
-        fields = {name: getattr(self, name) for name in self.FIELDS if name != "tags"}
+        """A copy with ``changes`` applied (what is still unparsed stays unparsed)."""
+        fields = {name: getattr(self, name) for name in self.FIELDS if name not in _LAZY}
         fields.update(changes)
         copied = Resource(**fields)
         if "tags" not in changes:
             copied._tags, copied._raw_tags = self._tags, self._raw_tags
+        if "configuration_diff" not in changes:
+            copied._diff, copied._raw_diff = self._diff, self._raw_diff
         return copied
 
     def find(self, path: str) -> list[Any]:

@@ -141,7 +141,7 @@ class Rule:
             declared = replace(declared, resource_types=self.resource_types)
         self.scope = declared
         self._evaluate = evaluate or func
-        self._wants = self._check_signature(self._evaluate)
+        self._wants = frozenset(self._check_signature(self._evaluate))
         #: The declarative condition of a condition_rule (None for a Python rule).
         self.condition: Any = None
         #: Parameters that must be present when the rule has no Params model.
@@ -287,12 +287,10 @@ class Rule:
         Raises :class:`EvaluationError` (chained to the original exception) if the function
         raises or returns something that is not a compliance result.
         """
-        available = {"resource": resource, "params": params, "ctx": ctx}
-        kwargs = {name: available[name] for name in self._wants}
         evaluate = self._evaluate
         assert evaluate is not None  # checked at definition
         try:
-            result = evaluate(**kwargs)
+            result = _CALLERS[self._wants](evaluate, resource, params, ctx)
             ordering = ctx.ordering_timestamp if ctx is not None else None
             evaluations = _normalise(result, resource, ordering)
         except EvaluationError as exc:
@@ -314,18 +312,33 @@ class Rule:
         return f"Rule({self.name!r}, resource_types={list(self.resource_types)!r})"
 
 
+_Caller = Callable[[Callable[..., Any], Any, Any, Any], Any]
+# How to call a rule function given (resource, params, ctx), by the names it declares: one
+# closure per combination, so a warm invocation builds no keyword dict.
+_CALLERS: dict[frozenset[str], _Caller] = {
+    frozenset(): lambda f, r, p, c: f(),
+    frozenset({"resource"}): lambda f, r, p, c: f(resource=r),
+    frozenset({"params"}): lambda f, r, p, c: f(params=p),
+    frozenset({"ctx"}): lambda f, r, p, c: f(ctx=c),
+    frozenset({"resource", "params"}): lambda f, r, p, c: f(resource=r, params=p),
+    frozenset({"resource", "ctx"}): lambda f, r, p, c: f(resource=r, ctx=c),
+    frozenset({"params", "ctx"}): lambda f, r, p, c: f(params=p, ctx=c),
+    frozenset(INJECTABLE): lambda f, r, p, c: f(resource=r, params=p, ctx=c),
+}
+
+
 def _doc(func: Callable[..., Any] | None) -> str | None:
     doc = inspect.getdoc(func) if func is not None else None
     return doc.strip().splitlines()[0] if doc else None
 
 
 def _one(item: Any, resource: Resource, ordering: int | None) -> Evaluation:
-    if isinstance(item, Evaluation):
-        return complete(item, resource, ordering)
-    if isinstance(item, tuple) and len(item) == 2:
-        compliance, annotation = item
-    elif isinstance(item, (Compliance, str)):
+    if isinstance(item, (Compliance, str)):  # the most common return first
         compliance, annotation = item, None
+    elif isinstance(item, Evaluation):
+        return complete(item, resource, ordering)
+    elif isinstance(item, tuple) and len(item) == 2:
+        compliance, annotation = item
     else:
         raise EvaluationError(
             f"returned {type(item).__name__} {item!r:.80}; return a Compliance, a "
@@ -346,7 +359,7 @@ def _one(item: Any, resource: Resource, ordering: int | None) -> Evaluation:
 def _normalise(result: Any, resource: Resource, ordering: int | None) -> list[Evaluation]:
     if result is None:
         raise EvaluationError("returned None; return a Compliance (e.g. Compliance.COMPLIANT)")
-    if isinstance(result, (Evaluation, Compliance, str, tuple)):
+    if isinstance(result, (Compliance, str, Evaluation, tuple)):
         return [_one(result, resource, ordering)]
     if isinstance(result, Iterable):
         return [_one(item, resource, ordering) for item in result]

@@ -160,5 +160,15 @@ def test_a_malformed_configuration_diff_is_logged_not_fatal(caplog):
     raw = change_event("ACS::ECS::Instance", "i-1", {"A": 1})
     raw["invokingEvent"]["configurationItem"]["configurationDiff"] = "{bad"
     event = decode_event(raw)
+    assert "configurationDiff" not in caplog.text  # parsed on first read, like tags
     assert event.resource.configuration_diff == {}
-    assert "ignoring configurationDiff" in caplog.text
+    assert "ignoring configurationDiff of ACS::ECS::Instance i-1" in caplog.text
+
+
+def test_configuration_diff_is_parsed_on_first_read_and_survives_a_copy():
+    raw = change_event("ACS::ECS::Instance", "i-1", {"A": 2})
+    raw["invokingEvent"]["configurationItem"]["configurationDiff"] = '{"A": [1, 2]}'
+    resource = decode_event(raw).resource
+    assert resource.copy().configuration_diff == {"A": [1, 2]}
+    assert resource.configuration_diff == {"A": [1, 2]}
+    assert resource.copy(configuration_diff={}).configuration_diff == {}
