@@ -180,6 +180,9 @@ def test_event_decoding_never_crashes_with_anything_but_event_error(event):
 
     try:
         decoded = decode_event(event)
+        if decoded.resource is not None:  # parsed on first read: read them as a rule would
+            assert isinstance(decoded.resource.tags, dict)
+            assert isinstance(decoded.resource.configuration_diff, dict)
     except RulekitError as exc:
         assert str(exc), "an error must say what is wrong"
         return
