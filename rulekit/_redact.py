@@ -22,9 +22,12 @@ from urllib.parse import quote
 __all__ = ["MASK", "install", "redact", "register_secret"]
 
 MASK = "***"
-# A warm FC instance sees a new result token per invocation. Only the recent ones can still show
-# up in a log line (instance concurrency runs a few invocations at once), so keep a bounded set.
-_MAX_SECRETS = 64
+# A warm FC instance sees a new result token per invocation; only the recent ones can still show
+# up in a log line (instance concurrency runs a few invocations at once). Credentials live
+# longer (STS credentials of member accounts are cached until near expiry) and are kept apart,
+# so a stream of tokens never pushes them out.
+_MAX_TRANSIENT = 64
+_MAX_LASTING = 256
 _MIN_SECRET_LEN = 6  # shorter values would mask ordinary words
 
 _SECRET_NAMES = (
@@ -42,7 +45,8 @@ _BY_NAME = re.compile(
 _lock = threading.Lock()
 # raw secret -> its encoded forms, computed on first redact (registering stays O(1): it runs on
 # every invocation, redacting only when something is logged or raised).
-_secrets: OrderedDict[str, tuple[str, ...] | None] = OrderedDict()
+_transient: OrderedDict[str, tuple[str, ...] | None] = OrderedDict()
+_lasting: OrderedDict[str, tuple[str, ...] | None] = OrderedDict()
 _ordered: tuple[str, ...] | None = ()  # every form, longest first; None when stale
 _installed = False
 
@@ -54,8 +58,9 @@ def _forms(value: str) -> tuple[str, ...]:
     return (value, once, twice, sdk, quote(sdk, safe=""))
 
 
-def register_secret(value: str | None) -> None:
-    """Remember a secret so :func:`redact` masks it wherever it shows up.
+def register_secret(value: str | None, *, transient: bool = False) -> None:
+    """Remember a secret so :func:`redact` masks it wherever it shows up. ``transient`` marks a
+    per-invocation value (a result token): only the most recent of those are kept.
 
     Example::
 
@@ -64,13 +69,14 @@ def register_secret(value: str | None) -> None:
     global _ordered
     if not value or len(value) < _MIN_SECRET_LEN:
         return
+    pool, limit = (_transient, _MAX_TRANSIENT) if transient else (_lasting, _MAX_LASTING)
     with _lock:
-        if value in _secrets:  # a warm instance sees its credentials on every invocation
-            _secrets.move_to_end(value)
+        if value in pool:  # a warm instance sees its credentials on every invocation
+            pool.move_to_end(value)
             return
-        _secrets[value] = None
-        while len(_secrets) > _MAX_SECRETS:
-            _secrets.popitem(last=False)
+        pool[value] = None
+        while len(pool) > limit:
+            pool.popitem(last=False)
         _ordered = None
 
 
@@ -78,10 +84,12 @@ def _every_form() -> tuple[str, ...]:
     global _ordered
     with _lock:
         if _ordered is None:
-            for raw, forms in _secrets.items():
-                if forms is None:
-                    _secrets[raw] = _forms(raw)
-            everything = {form for forms in _secrets.values() if forms for form in forms}
+            everything: set[str] = set()
+            for pool in (_lasting, _transient):
+                for raw, forms in pool.items():
+                    if forms is None:
+                        forms = pool[raw] = _forms(raw)
+                    everything.update(forms)
             # Longest first, so a raw value never masks only part of its encoded form.
             _ordered = tuple(sorted(everything, key=len, reverse=True))
         return _ordered

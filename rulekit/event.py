@@ -186,7 +186,7 @@ def decode_event(event: bytes | str | Mapping[str, Any]) -> ConfigEvent:
     token = body.get("resultToken")
     if not isinstance(token, str) or not token.strip():
         raise EventError("the event has no resultToken: Cloud Config could not accept results")
-    _redact.register_secret(token)
+    _redact.register_secret(token, transient=True)
     invoking = _object(body.get("invokingEvent"), "invokingEvent", required=True)
     assert invoking is not None
     item = _object(
