@@ -47,15 +47,29 @@ _lock = threading.Lock()
 # every invocation, redacting only when something is logged or raised).
 _transient: OrderedDict[str, tuple[str, ...] | None] = OrderedDict()
 _lasting: OrderedDict[str, tuple[str, ...] | None] = OrderedDict()
-_ordered: tuple[str, ...] | None = ()  # every form, longest first; None when stale
+_forms_now: tuple[tuple[str, ...], ...] | None = ()  # each secret's forms; None when stale
 _installed = False
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.~-]")  # what quote(value, safe="") encodes
+_ESCAPES = {chr(code): f"%{code:02X}" for code in range(128)}
+
+
+def _percent(value: str) -> str:
+    # quote(value, safe=""), without quote's Python step per character on ASCII text (tokens
+    # are base64: 21 µs for a 400-character one, and every invocation brings a new one).
+    if not value.isascii():
+        return quote(value, safe="")
+    return _UNSAFE.sub(lambda match: _ESCAPES[match.group()], value)
 
 
 def _forms(value: str) -> tuple[str, ...]:
-    once = quote(value, safe="")
-    twice = quote(once, safe="")
+    once = _percent(value)
     sdk = once.replace("+", "%20").replace("*", "%2A").replace("%7E", "~")
-    return (value, once, twice, sdk, quote(sdk, safe=""))
+    # Encoding again only touches "%": the rest of an encoded form is already safe.
+    forms = {value, once, once.replace("%", "%25"), sdk, sdk.replace("%", "%25")}
+    # Longest first, so a raw value never masks only part of its encoded form. (Across secrets
+    # there is no order: one random secret inside another is not a case worth a sort per token.)
+    return tuple(sorted(forms, key=len, reverse=True))
 
 
 def register_secret(value: str | None, *, transient: bool = False) -> None:
@@ -66,7 +80,7 @@ def register_secret(value: str | None, *, transient: bool = False) -> None:
 
         register_secret(credentials.security_token)
     """
-    global _ordered
+    global _forms_now
     if not value or len(value) < _MIN_SECRET_LEN:
         return
     pool, limit = (_transient, _MAX_TRANSIENT) if transient else (_lasting, _MAX_LASTING)
@@ -77,22 +91,21 @@ def register_secret(value: str | None, *, transient: bool = False) -> None:
         pool[value] = None
         while len(pool) > limit:
             pool.popitem(last=False)
-        _ordered = None
+        _forms_now = None
 
 
-def _every_form() -> tuple[str, ...]:
-    global _ordered
+def _every_secret() -> tuple[tuple[str, ...], ...]:
+    global _forms_now
     with _lock:
-        if _ordered is None:
-            everything: set[str] = set()
+        if _forms_now is None:
+            everything = []
             for pool in (_lasting, _transient):
                 for raw, forms in pool.items():
                     if forms is None:
                         forms = pool[raw] = _forms(raw)
-                    everything.update(forms)
-            # Longest first, so a raw value never masks only part of its encoded form.
-            _ordered = tuple(sorted(everything, key=len, reverse=True))
-        return _ordered
+                    everything.append(forms)
+            _forms_now = tuple(everything)
+        return _forms_now
 
 
 def redact(text: str) -> str:
@@ -103,9 +116,10 @@ def redact(text: str) -> str:
         >>> redact("POST /?SecurityToken=abc123xyz&Action=PutEvaluations")
         'POST /?SecurityToken=***&Action=PutEvaluations'
     """
-    for form in _ordered if _ordered is not None else _every_form():
-        if form in text:
-            text = text.replace(form, MASK)
+    for forms in _forms_now if _forms_now is not None else _every_secret():
+        for form in forms:
+            if form in text:
+                text = text.replace(form, MASK)
     return _BY_NAME.sub(lambda m: f"{m.group('name')}{m.group('sep')}{MASK}", text)
 
 

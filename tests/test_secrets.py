@@ -131,3 +131,18 @@ def test_a_long_lived_instance_masks_its_credentials_and_recent_tokens_in_every_
     # a token registered after a redaction is masked too (the cached forms are refreshed)
     _redact.register_secret("late-token-registered-after-use")
     assert "late-token" not in _redact.redact("x late-token-registered-after-use y")
+
+
+def test_every_encoded_form_is_masked_for_any_text():
+    # rulekit builds the encoded forms itself (urllib's quote costs a Python step per character);
+    # they must be exactly what quote() produces, for ASCII and non-ASCII secrets alike.
+    from urllib.parse import quote
+
+    from rulekit import _redact
+
+    for secret in ["a+b/c=d*e~f%g h", "tok_ün/ïcode+漢字=", "plain-token-0123"]:
+        _redact.register_secret(secret)
+        once = quote(secret, safe="")
+        sdk = once.replace("+", "%20").replace("*", "%2A").replace("%7E", "~")
+        for form in {secret, once, quote(once, safe=""), sdk, quote(sdk, safe="")}:
+            assert _redact.redact(f"[{form}]") == f"[{_redact.MASK}]", form
