@@ -4,13 +4,19 @@ real aliyun-python-sdk-core up to the socket: the request is built and signed, a
 exchange is replaced by a canned 200 reply. This is what a warm invocation costs besides the
 network; ``warm`` isolates the framework's own share of it.
 
+Logging is set up as FC's Python runtime sets it: the root logger at INFO with a handler (here
+writing to /dev/null), so the line rulekit logs per invocation is paid for, as it is on FC;
+rulekit is also measured with logging off.
+
 Two hand-written baselines: the samples' style (an SDK client built per invocation) and a
-careful one that keeps its client across warm invocations."""
+careful one that keeps its client across warm invocations. Neither logs anything."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+import logging
 import os
 import timeit
 import types
@@ -58,6 +64,22 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+@contextlib.contextmanager
+def _fc_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    level = root.level
+    with open(os.devnull, "w") as sink:
+        handler = logging.StreamHandler(sink)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+        try:
+            yield
+        finally:
+            root.removeHandler(handler)
+            root.setLevel(level)
+
+
 def _fc_context() -> Any:
     return types.SimpleNamespace(
         request_id="bench-request",
@@ -74,13 +96,28 @@ def _fc_context() -> Any:
     )
 
 
-def _per_call(handler: Callable[[bytes, Any], dict[str, Any]], context: Any) -> float:
-    events = _events(NUMBER * (REPEAT + 1))
-    summary = handler(next(events), context)
-    if summary.get("delivered") != 1:
-        raise RuntimeError(f"{handler.__module__} did not deliver: {json.dumps(summary)}")
-    best = min(timeit.repeat(lambda: handler(next(events), context), number=NUMBER, repeat=REPEAT))
-    return best / NUMBER
+def _invoke(handler: Callable[[bytes, Any], Any], events: Iterator[bytes], context: Any) -> None:
+    handler(next(events), context)
+
+
+def _best_per_call(
+    variants: dict[str, Callable[[bytes, Any], dict[str, Any]]], context: Any
+) -> dict[str, float]:
+    """Best of REPEAT rounds of NUMBER calls each, the variants interleaved round by round so
+    that drift on a shared machine hits them alike."""
+    events = _events(NUMBER * (REPEAT + 1) * len(variants))
+    for name, handler in variants.items():
+        summary = handler(next(events), context)
+        if summary.get("delivered") != 1:
+            raise RuntimeError(f"{name} did not deliver: {json.dumps(summary)}")
+    best = dict.fromkeys(variants, float("inf"))
+    for _ in range(REPEAT):
+        for name, handler in variants.items():
+            seconds = timeit.timeit(
+                functools.partial(_invoke, handler, events, context), number=NUMBER
+            )
+            best[name] = min(best[name], seconds / NUMBER)
+    return best
 
 
 def run() -> dict[str, Any]:
@@ -92,20 +129,26 @@ def run() -> dict[str, Any]:
         "RULEKIT_LOAD_PLUGINS": "ecs",
     }
     context = _fc_context()
+    variants = {
+        "rulekit": handler,
+        "sample": handwritten.handler,
+        "careful": handwritten.handler_reusing_client,
+    }
     with _environment(env), _without_network():
-        rulekit_s = _per_call(handler, context)
-        sample_s = _per_call(handwritten.handler, context)
-        careful_s = _per_call(handwritten.handler_reusing_client, context)
-    ratio = rulekit_s / careful_s
+        quiet = _best_per_call({"rulekit": handler}, context)["rulekit"]
+        with _fc_logging():
+            best = _best_per_call(variants, context)
+    ratio = best["rulekit"] / best["careful"]
     return {
         "name": "warm invocation (network excluded)",
-        "rulekit_us": round(rulekit_s * 1e6, 1),
-        "handwritten_sample_us": round(sample_s * 1e6, 1),
-        "handwritten_reusing_client_us": round(careful_s * 1e6, 1),
-        "ratio_vs_sample": round(rulekit_s / sample_s, 2),
+        "rulekit_us": round(best["rulekit"] * 1e6, 1),
+        "rulekit_logging_off_us": round(quiet * 1e6, 1),
+        "handwritten_sample_us": round(best["sample"] * 1e6, 1),
+        "handwritten_reusing_client_us": round(best["careful"] * 1e6, 1),
+        "ratio_vs_sample": round(best["rulekit"] / best["sample"], 2),
         "ratio_vs_reusing_client": round(ratio, 2),
         "target": f"ratio <= {TARGET} vs either hand-written handler",
-        "ok": ratio <= TARGET and rulekit_s <= sample_s * TARGET,
+        "ok": ratio <= TARGET and best["rulekit"] <= best["sample"] * TARGET,
     }
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -43,11 +44,6 @@ _BY_NAME = re.compile(
 )
 
 _lock = threading.Lock()
-# raw secret -> its encoded forms, computed on first redact (registering stays O(1): it runs on
-# every invocation, redacting only when something is logged or raised).
-_transient: OrderedDict[str, tuple[str, ...] | None] = OrderedDict()
-_lasting: OrderedDict[str, tuple[str, ...] | None] = OrderedDict()
-_forms_now: tuple[tuple[str, ...], ...] | None = ()  # each secret's forms; None when stale
 _installed = False
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.~-]")  # what quote(value, safe="") encodes
@@ -72,6 +68,49 @@ def _forms(value: str) -> tuple[str, ...]:
     return tuple(sorted(forms, key=len, reverse=True))
 
 
+class _Pool:
+    """Secrets of one lifetime, most recently registered last, with their encoded forms built on
+    first need: registering runs on every invocation, redacting only when something is logged
+    or raised."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.secrets: OrderedDict[str, tuple[str, ...]] = OrderedDict()  # () until built
+        self.pending: list[str] = []
+        self.forms: tuple[tuple[str, ...], ...] | None = ()  # None when stale
+        self.shortest = sys.maxsize  # no text shorter than this can hold one of them
+
+    def add(self, value: str) -> None:
+        with _lock:
+            if value in self.secrets:  # a warm instance sees its credentials on every invocation
+                self.secrets.move_to_end(value)
+                return
+            self.secrets[value] = ()
+            while len(self.secrets) > self.limit:
+                self.secrets.popitem(last=False)
+            self.pending.append(value)
+            if len(self.pending) > 2 * self.limit:  # nothing was logged for a long while
+                self.pending = [raw for raw in self.pending if raw in self.secrets]
+            self.shortest = min(self.shortest, len(value))
+            self.forms = None
+
+    def every(self) -> tuple[tuple[str, ...], ...]:
+        forms = self.forms
+        if forms is None:
+            with _lock:
+                for raw in self.pending:
+                    if self.secrets.get(raw) == ():  # (not evicted meanwhile)
+                        self.secrets[raw] = _forms(raw)
+                self.pending.clear()
+                self.forms = forms = tuple(self.secrets.values())
+                self.shortest = min(map(len, self.secrets), default=sys.maxsize)
+        return forms
+
+
+_LASTING = _Pool(_MAX_LASTING)
+_TRANSIENT = _Pool(_MAX_TRANSIENT)
+
+
 def register_secret(value: str | None, *, transient: bool = False) -> None:
     """Remember a secret so :func:`redact` masks it wherever it shows up. ``transient`` marks a
     per-invocation value (a result token): only the most recent of those are kept.
@@ -80,32 +119,8 @@ def register_secret(value: str | None, *, transient: bool = False) -> None:
 
         register_secret(credentials.security_token)
     """
-    global _forms_now
-    if not value or len(value) < _MIN_SECRET_LEN:
-        return
-    pool, limit = (_transient, _MAX_TRANSIENT) if transient else (_lasting, _MAX_LASTING)
-    with _lock:
-        if value in pool:  # a warm instance sees its credentials on every invocation
-            pool.move_to_end(value)
-            return
-        pool[value] = None
-        while len(pool) > limit:
-            pool.popitem(last=False)
-        _forms_now = None
-
-
-def _every_secret() -> tuple[tuple[str, ...], ...]:
-    global _forms_now
-    with _lock:
-        if _forms_now is None:
-            everything = []
-            for pool in (_lasting, _transient):
-                for raw, forms in pool.items():
-                    if forms is None:
-                        forms = pool[raw] = _forms(raw)
-                    everything.append(forms)
-            _forms_now = tuple(everything)
-        return _forms_now
+    if value and len(value) >= _MIN_SECRET_LEN:
+        (_TRANSIENT if transient else _LASTING).add(value)
 
 
 def redact(text: str) -> str:
@@ -116,10 +131,14 @@ def redact(text: str) -> str:
         >>> redact("POST /?SecurityToken=abc123xyz&Action=PutEvaluations")
         'POST /?SecurityToken=***&Action=PutEvaluations'
     """
-    for forms in _forms_now if _forms_now is not None else _every_secret():
-        for form in forms:
-            if form in text:
-                text = text.replace(form, MASK)
+    size = len(text)
+    for pool in (_LASTING, _TRANSIENT):
+        if size < pool.shortest:  # a log line shorter than every result token holds none
+            continue
+        for forms in pool.every():
+            for form in forms:
+                if form in text:
+                    text = text.replace(form, MASK)
     return _BY_NAME.sub(lambda m: f"{m.group('name')}{m.group('sep')}{MASK}", text)
 
 

@@ -146,3 +146,14 @@ def test_every_encoded_form_is_masked_for_any_text():
         sdk = once.replace("+", "%20").replace("*", "%2A").replace("%7E", "~")
         for form in {secret, once, quote(once, safe=""), sdk, quote(sdk, safe="")}:
             assert _redact.redact(f"[{form}]") == f"[{_redact.MASK}]", form
+
+
+def test_a_line_shorter_than_every_token_skips_them_and_a_longer_one_is_masked():
+    from rulekit import _redact
+
+    token = "t" * 40 + "/+=" + "k" * 40  # longer than the line below
+    _redact.register_secret(token, transient=True)
+    assert _redact.redact("rule x: 1 evaluation delivered") == "rule x: 1 evaluation delivered"
+    assert _redact.redact(f"echo {token} back") == f"echo {_redact.MASK} back"
+    encoded = token.replace("/", "%2F").replace("+", "%2B").replace("=", "%3D")
+    assert _redact.redact(f"url ?x={encoded}&y=1") == f"url ?x={_redact.MASK}&y=1"
