@@ -184,7 +184,7 @@ def decode_event(event: bytes | str | Mapping[str, Any]) -> ConfigEvent:
     body = _object(event, "event", required=True)
     assert body is not None
     token = body.get("resultToken")
-    if not isinstance(token, str) or not token.strip():
+    if not isinstance(token, str) or not token or token.isspace():
         raise EventError("the event has no resultToken: Cloud Config could not accept results")
     _redact.register_secret(token, transient=True)
     invoking = _object(body.get("invokingEvent"), "invokingEvent", required=True)
