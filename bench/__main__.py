@@ -10,13 +10,14 @@ import platform
 import sys
 from typing import Any
 
-from . import coldstart, invocation, sweep, test_runner, warm
+from . import coldstart, invocation, soak, sweep, test_runner, warm
 
 BENCHMARKS = {
     "test_runner": test_runner.run,
     "coldstart": coldstart.run,
     "warm": warm.run,
     "invocation": invocation.run,
+    "soak": soak.run,
     "sweep": sweep.run,
 }
 
