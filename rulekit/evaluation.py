@@ -193,7 +193,19 @@ def resolved(
 
 def complete(evaluation: Evaluation, resource: Resource, ordering: int | None) -> Evaluation:
     """Fill what a rule may leave out: region and account (the resource's) and the ordering
-    timestamp (the event's). An evaluation that already has them all is returned as is."""
+    timestamp (the event's). An evaluation that already has them all is returned as is.
+
+    Example::
+
+        >>> from rulekit import Resource
+        >>> r = Resource(id="i-1", type="ACS::ECS::Instance", region="cn-hangzhou",
+        ...              account_id="1234")
+        >>> ev = complete(Evaluation("i-1", "ACS::ECS::Instance", "COMPLIANT"), r, 1700000000000)
+        >>> ev.region_id, ev.account_id, ev.ordering_timestamp
+        ('cn-hangzhou', '1234', 1700000000000)
+        >>> complete(ev, r, 1700000000000) is ev
+        True
+    """
     same = evaluation.resource_id == resource.id and evaluation.resource_type == resource.type
     region = evaluation.region_id or resource.region
     account = evaluation.account_id or resource.account_id

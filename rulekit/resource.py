@@ -148,7 +148,15 @@ class Resource:
         self._diff, self._raw_diff = value, None
 
     def copy(self, **changes: Any) -> Resource:
-        """A copy with ``changes`` applied (what is still unparsed stays unparsed)."""
+        """A copy with ``changes`` applied (what is still unparsed stays unparsed).
+
+        Example::
+
+            >>> r = Resource(id="i-1", type="ACS::ECS::Instance", region="cn-hangzhou",
+            ...              account_id="1234", raw_tags='{"env": ["prod"]}')
+            >>> r.copy(region="cn-shanghai").region, r.copy().tags
+            ('cn-shanghai', {'env': ['prod']})
+        """
         fields = {name: getattr(self, name) for name in self.FIELDS if name not in _LAZY}
         fields.update(changes)
         copied = Resource(**fields)
