@@ -27,11 +27,20 @@ from .credentials import Credentials
 from .endpoints import product, resolve_endpoint
 from .errors import ApiError, ConfigurationError
 
-__all__ = ["DEFAULT_ROLE_NAME", "CloudApi"]
+__all__ = ["DEFAULT_ROLE_NAME", "AssumedClients", "CloudApi"]
 
 #: The role Resource Directory creates in every member account for the management account.
 DEFAULT_ROLE_NAME = "ResourceDirectoryAccountAccessRole"
 _REFRESH_BEFORE = 300.0  # seconds before expiry at which assumed credentials are renewed
+_MAX_ASSUMED = 1024  # member clients kept; expired ones go first
+
+#: (account, role name, STS endpoint) -> (expiry, the member account's client). The FC handler
+#: passes one for all the invocations of a warm instance: STS throttles AssumeRole, and a burst
+#: of change events must not assume the same role once per event.
+AssumedClients = dict[tuple[str, str, str], tuple[float, ApiClient]]
+# AssumeRole calls are serialised, across invocations too, so that concurrent invocations do not
+# assume the same role twice (they are rare: once per member account and hour).
+_assume_lock = threading.Lock()
 _MAX_PAGES = 10_000
 
 
@@ -45,6 +54,7 @@ class CloudApi:
         environ: Mapping[str, str] | None = None,
         client_for: Callable[[Credentials], ApiClient] | None = None,
         clock: Callable[[], float] = time.time,
+        assumed: AssumedClients | None = None,
     ) -> None:
         self.client = client
         self.environ: Mapping[str, str] = environ if environ is not None else {}
@@ -58,8 +68,7 @@ class CloudApi:
             )
         )
         self._clock = clock
-        self._assumed: dict[str, tuple[float, ApiClient]] = {}
-        self._lock = threading.Lock()
+        self._assumed: AssumedClients = assumed if assumed is not None else {}
 
     @property
     def role_name(self) -> str:
@@ -134,10 +143,14 @@ class CloudApi:
         )
 
     def _member(self, account_id: str) -> ApiClient:
-        with self._lock:
-            cached = self._assumed.get(account_id)
+        region = self.client.region_id
+        key = (account_id, self.role_name, resolve_endpoint("Sts", region, self.environ))
+        with _assume_lock:
+            cached = self._assumed.get(key)
             if cached is not None and cached[0] - self._clock() > _REFRESH_BEFORE:
-                return cached[1]
+                member = cached[1]
+                member.deadline = self.client.deadline  # this invocation's, not the first one's
+                return member
             body = self.call(
                 "Sts",
                 "AssumeRole",
@@ -157,7 +170,13 @@ class CloudApi:
                     creds["AccessKeyId"], creds["AccessKeySecret"], creds.get("SecurityToken")
                 )
             )
-            self._assumed[account_id] = (_expiry(creds.get("Expiration"), self._clock()), member)
+            now = self._clock()
+            if len(self._assumed) >= _MAX_ASSUMED:
+                for stale in [k for k, (expiry, _) in self._assumed.items() if expiry <= now]:
+                    del self._assumed[stale]
+                while len(self._assumed) >= _MAX_ASSUMED:
+                    del self._assumed[next(iter(self._assumed))]
+            self._assumed[key] = (_expiry(creds.get("Expiration"), now), member)
             return member
 
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from . import _redact
 from .api import ApiClient
-from .calls import CloudApi
+from .calls import AssumedClients, CloudApi
 from .config_api import ConfigApi
 from .credentials import Credentials, resolve_credentials
 from .deadline import Deadline
@@ -50,6 +50,7 @@ log = logging.getLogger("rulekit.handler")
 # SDK client (and its keep-alive connection) once per credential set and settings.
 _plugins_cache: dict[tuple[object, ...], Plugins] = {}
 _client_cache: dict[tuple[object, ...], ApiClient] = {}
+_assumed_cache: AssumedClients = {}  # member-account clients, for as long as the base client
 
 
 def _plugins(env: Mapping[str, str]) -> Plugins:
@@ -73,6 +74,7 @@ def _client(
     client = _client_cache.get(key)
     if client is None:
         _client_cache.clear()  # rotated STS credentials: drop the old client
+        _assumed_cache.clear()
         client = ApiClient(
             credentials, region_id=region, retry=settings.retry, timeout=settings.api_timeout
         )
@@ -123,7 +125,7 @@ def run(
         )
         client = _client(credentials, str(region), deadline, settings)
         dispatcher.config = ConfigApi(client, resolve_endpoint("Config", client.region_id, env))
-        dispatcher.api = CloudApi(client, environ=env)
+        dispatcher.api = CloudApi(client, environ=env, assumed=_assumed_cache)
         if prepared.scope.needs_folders:
             dispatcher.folders = DirectoryFolders(
                 client, resolve_endpoint("ResourceManager", client.region_id, env)

@@ -83,12 +83,15 @@ def no_secret_in_any_error_message(monkeypatch) -> Iterator[list[str]]:
 
 @pytest.fixture(autouse=True)
 def fresh_handler_caches() -> Iterator[None]:
-    """The handler caches rule sets and SDK clients across warm invocations; tests start cold."""
+    """The handler caches rule sets and SDK clients (member accounts' too) across warm
+    invocations; tests start cold."""
     handler_module._plugins_cache.clear()
     handler_module._client_cache.clear()
+    handler_module._assumed_cache.clear()
     yield
     handler_module._plugins_cache.clear()
     handler_module._client_cache.clear()
+    handler_module._assumed_cache.clear()
 
 
 @pytest.fixture

@@ -128,6 +128,40 @@ def test_member_account_calls_assume_a_role_once_and_sign_with_it(emulator, fc_c
     assert all(c.access_key_id != TEST_CREDENTIALS.access_key_id for c in calls)
 
 
+def test_a_warm_instance_assumes_a_member_role_once_across_invocations(emulator, fc_context):
+    # STS throttles AssumeRole: a burst of change events must not assume the role per event.
+    emulator.stub("Ecs", "DescribeInstances", {"Instances": {"Instance": []}})
+    for _ in range(3):
+        _run(emulator, fc_context, "member-account-call", "ACS::ECS::Instance", "i-1")
+    assert len(emulator.calls_of("AssumeRole")) == 1
+    calls = emulator.calls_of("DescribeInstances")
+    assert len(calls) == 6
+    assert all(c.access_key_id != TEST_CREDENTIALS.access_key_id for c in calls)
+
+
+def test_a_cached_member_client_runs_under_the_current_invocations_deadline(emulator):
+    from rulekit.deadline import Deadline
+
+    emulator.stub("Ecs", "DescribeRegions", {"Regions": {}})
+    shared: dict = {}
+    base = ApiClient(TEST_CREDENTIALS, deadline=Deadline(None))
+    CloudApi(base, environ=emulator.environ(), assumed=shared).call(
+        "Ecs", "DescribeRegions", account_id="222"
+    )
+    base.deadline = later = Deadline(None)  # what the handler does on the next invocation
+    CloudApi(base, environ=emulator.environ(), assumed=shared).call(
+        "Ecs", "DescribeRegions", account_id="222"
+    )
+    assert len(emulator.calls_of("AssumeRole")) == 1
+    [(_, member)] = shared.values()
+    assert member.deadline is later
+    # another role name (or STS endpoint) is another credential
+    CloudApi(
+        base, environ=emulator.environ(RULEKIT_ASSUME_ROLE_NAME="OtherRole"), assumed=shared
+    ).call("Ecs", "DescribeRegions", account_id="222")
+    assert len(emulator.calls_of("AssumeRole")) == 2
+
+
 def test_assumed_credentials_are_renewed_near_expiry(emulator):
     emulator.stub("Ecs", "DescribeRegions", {"Regions": {}})
     now = [1_000.0]
