@@ -51,6 +51,7 @@ log = logging.getLogger("rulekit.handler")
 _plugins_cache: dict[tuple[object, ...], Plugins] = {}
 _client_cache: dict[tuple[object, ...], ApiClient] = {}
 _assumed_cache: AssumedClients = {}  # member-account clients, for as long as the base client
+_folders_cache: dict[str, DirectoryFolders] = {}  # by endpoint: folder lookups outlive a call
 
 
 def _plugins(env: Mapping[str, str]) -> Plugins:
@@ -75,6 +76,7 @@ def _client(
     if client is None:
         _client_cache.clear()  # rotated STS credentials: drop the old client
         _assumed_cache.clear()
+        _folders_cache.clear()
         client = ApiClient(
             credentials, region_id=region, retry=settings.retry, timeout=settings.api_timeout
         )
@@ -127,9 +129,11 @@ def run(
         dispatcher.config = ConfigApi(client, resolve_endpoint("Config", client.region_id, env))
         dispatcher.api = CloudApi(client, environ=env, assumed=_assumed_cache)
         if prepared.scope.needs_folders:
-            dispatcher.folders = DirectoryFolders(
-                client, resolve_endpoint("ResourceManager", client.region_id, env)
-            )
+            endpoint = resolve_endpoint("ResourceManager", client.region_id, env)
+            folders = _folders_cache.get(endpoint)
+            if folders is None:
+                folders = _folders_cache[endpoint] = DirectoryFolders(client, endpoint)
+            dispatcher.folders = folders
     sink = plugins.hook.rulekit_delivery_sink(event=decoded, config=dispatcher.config)
     if sink is None:  # the built-in sink needs a Config client, so credentials were missing
         raise no_credentials or CredentialsError("no delivery sink and no credentials")

@@ -83,15 +83,19 @@ def no_secret_in_any_error_message(monkeypatch) -> Iterator[list[str]]:
 
 @pytest.fixture(autouse=True)
 def fresh_handler_caches() -> Iterator[None]:
-    """The handler caches rule sets and SDK clients (member accounts' too) across warm
-    invocations; tests start cold."""
-    handler_module._plugins_cache.clear()
-    handler_module._client_cache.clear()
-    handler_module._assumed_cache.clear()
+    """The handler caches rule sets, SDK clients (member accounts' too) and folder lookups across
+    warm invocations; tests start cold."""
+    caches = (
+        handler_module._plugins_cache,
+        handler_module._client_cache,
+        handler_module._assumed_cache,
+        handler_module._folders_cache,
+    )
+    for cache in caches:
+        cache.clear()
     yield
-    handler_module._plugins_cache.clear()
-    handler_module._client_cache.clear()
-    handler_module._assumed_cache.clear()
+    for cache in caches:
+        cache.clear()
 
 
 @pytest.fixture

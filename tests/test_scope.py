@@ -192,3 +192,25 @@ class TestFolders:
         [evaluation] = emulator.evaluations
         assert evaluation["complianceType"] == "NOT_APPLICABLE"
         assert "FolderIdsScope" in evaluation["annotation"]
+
+    def test_a_warm_instance_looks_an_account_up_once_across_invocations(
+        self, emulator, fc_context
+    ):
+        emulator.add_account("1000000000001234", "fd-prod", ["r-root"])
+        env = emulator.environ(RULEKIT_RULES="sample_rules.contract")
+        for image in ("m-1", "m-9", "m-1"):
+            event = change_event(
+                "ACS::ECS::Instance",
+                "i-1",
+                {"ImageId": image},
+                tags={"env": ["prod"]},
+                rule_parameters={"imageIds": "m-1", "FolderIdsScope": "fd-prod"},
+            )
+            run(event, fc_context, environ=env)
+        assert [e["complianceType"] for e in emulator.evaluations] == [
+            "COMPLIANT",
+            "NON_COMPLIANT",
+            "COMPLIANT",
+        ]
+        assert len(emulator.calls_of("GetAccount")) == 1
+        assert len(emulator.calls_of("ListAncestors")) == 1
