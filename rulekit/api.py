@@ -93,18 +93,24 @@ class ApiClient:
         self.connect_timeout = connect_timeout
         self._sleep = sleep
         self._rng = rng or random.Random()
-        # One SDK client per thread: its HTTP session is not meant to be shared by threads
-        # (periodic sweeps fetch configurations concurrently).
-        self._local = threading.local()
+        # SDK clients not in use. A call takes one (or builds one) and puts it back: concurrent
+        # calls (a sweep's fetches) never share one's HTTP session, and reuse does not depend on
+        # the thread, since a runtime may serve each invocation on a new one. Building one costs
+        # ~1 ms, and its session keeps the TLS connection to the endpoint alive.
+        self._idle: list[Any] = []
+        self._idle_lock = threading.Lock()
 
-    @property
-    def _sdk(self) -> Any:
-        sdk = getattr(self._local, "sdk", None)
-        if sdk is None:
-            sdk = self._local.sdk = _make_sdk_client(
-                self.credentials, self.region_id, self.timeout, self.connect_timeout
-            )
-        return sdk
+    def _take_sdk(self) -> Any:
+        with self._idle_lock:
+            if self._idle:
+                return self._idle.pop()
+        return _make_sdk_client(
+            self.credentials, self.region_id, self.timeout, self.connect_timeout
+        )
+
+    def _give_back(self, sdk: Any) -> None:
+        with self._idle_lock:
+            self._idle.append(sdk)
 
     def call(
         self, action: str, params: Mapping[str, Any], *, product: str, version: str, endpoint: str
@@ -163,8 +169,9 @@ class ApiClient:
                 request.add_query_param(key, _param(value))
             else:
                 request.add_body_params(key, _param(value))
+        sdk = self._take_sdk()
         try:
-            body = self._sdk.do_action_with_exception(request)
+            body = sdk.do_action_with_exception(request)
         except ServerException as exc:
             code = str(exc.get_error_code() or "UnknownError")
             status = exc.get_http_status()
@@ -172,6 +179,10 @@ class ApiClient:
         except ClientException as exc:
             code = str(exc.get_error_code() or "SDK.ClientError")
             raise _error(action, code, None, exc.get_error_msg(), None) from None
+        finally:
+            # Back in the pool even after an error: its requests session drops a broken
+            # connection itself, and keeps live ones (and their TLS) for the next invocation.
+            self._give_back(sdk)
         try:
             decoded = json.loads(body)
         except (ValueError, TypeError):

@@ -282,3 +282,29 @@ class TestRuleSelection:
     def test_bad_rule_module_names_the_module(self, emulator, fc_context, module, message):
         with pytest.raises(ConfigurationError, match=message):
             run(_event(), fc_context, environ=emulator.environ(RULEKIT_RULES=module))
+
+
+def test_sdk_clients_are_reused_whatever_thread_serves_the_invocation(
+    emulator, fc_context, monkeypatch
+):
+    # Building an SDK client costs about a millisecond. A runtime may serve each invocation on
+    # a new thread, so reuse must not depend on the thread (concurrent calls still get their own).
+    import threading
+
+    from rulekit import api
+
+    built = []
+    real = api._make_sdk_client
+
+    def counting(*args: Any) -> Any:
+        built.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(api, "_make_sdk_client", counting)
+    env = emulator.environ(RULEKIT_RULES=CONTRACT)
+    for _ in range(3):
+        worker = threading.Thread(target=run, args=(_event(), fc_context), kwargs={"environ": env})
+        worker.start()
+        worker.join()
+    assert len(emulator.put_calls) == 3
+    assert len(built) == 1
