@@ -21,13 +21,12 @@ import importlib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
 
 import pluggy
 
-from . import builtins, hookspecs
+from . import _entrypoints, builtins, hookspecs
 from .errors import PluginError, RulekitError
 from .loader import RuleSet, rules_in_package
 from .rule import Rule
@@ -83,7 +82,7 @@ class Plugins:
 
     def load_entrypoints(self, allow: set[str] | None = None) -> None:
         """Load every installed ``rulekit`` entry point (or only those named in ``allow``)."""
-        found = entry_points(group=ENTRY_POINT_GROUP)
+        found = _entrypoints.find(ENTRY_POINT_GROUP)
         if allow is not None:
             unknown = allow - {ep.name for ep in found}
             if unknown:
@@ -95,7 +94,7 @@ class Plugins:
         for ep in found:
             if allow is not None and ep.name not in allow:
                 continue
-            dist = getattr(getattr(ep, "dist", None), "name", None) or "?"
+            dist = ep.dist_name
             origin = f"entry point {ep.name} = {ep.value} (distribution {dist})"
             try:
                 module = ep.load()

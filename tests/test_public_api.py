@@ -76,3 +76,11 @@ def test_a_rule_without_params_does_not_import_pydantic_or_the_cli():
 
 def test_the_sdk_is_imported_only_when_an_api_call_is_made():
     assert "aliyunsdkcore.client" not in _modules_after("import rulekit.handler")
+
+
+def test_finding_installed_packs_does_not_import_importlib_metadata():
+    # ~25 ms of an FC cold start (it imports email, zipfile, csv...): rulekit reads the packs'
+    # entry_points.txt itself on the runtime path.
+    loaded = _modules_after("from rulekit.plugins import Plugins\nPlugins.from_env({})")
+    assert "rulekit_ecs" in loaded  # the installed packs were found and loaded
+    assert "importlib.metadata" not in loaded
