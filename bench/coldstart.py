@@ -65,7 +65,7 @@ VARIANTS = {
 
 def build_folders(root: Path) -> dict[str, Path]:
     """The two code folders, as they would be deployed."""
-    from rulekit.deploy.package import build_package
+    from rulekit.deploy.package import _compile, build_package
 
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     zipped = build_package([str(HERE.parent / "plugins" / "ecs")], version, root / "zip").path
@@ -89,21 +89,8 @@ def build_folders(root: Path) -> dict[str, Path]:
         capture_output=True,
     )
     shutil.copy(HERE / "handwritten.py", hand_dir / "handwritten.py")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "compileall",
-            "-q",
-            "-j",
-            "0",
-            "--invalidation-mode",
-            "unchecked-hash",
-            str(hand_dir),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    if not _compile(hand_dir, sys.executable):  # as rulekit package compiles its folder
+        raise RuntimeError(f"could not precompile {hand_dir}")
     return {"rulekit": rulekit_dir, "handwritten": hand_dir}
 
 

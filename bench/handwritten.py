@@ -37,16 +37,17 @@ def evaluate(event):
     return body["resultToken"], json.dumps([evaluation])
 
 
-def handler(event, context):
-    token, evaluations = evaluate(event)
-    creds = context.credentials
-    client = AcsClient(
-        region_id=context.region,
+def _client(creds, region):
+    return AcsClient(
+        region_id=region,
         credential=StsTokenCredential(
             creds.access_key_id, creds.access_key_secret, creds.security_token
         ),
         auto_retry=False,
     )
+
+
+def _put_evaluations(client, token, evaluations):
     request = CommonRequest()
     request.set_domain(os.environ["RULEKIT_CONFIG_ENDPOINT"])
     request.set_version("2020-09-07")
@@ -55,6 +56,11 @@ def handler(event, context):
     request.add_body_params("ResultToken", token)
     request.add_body_params("Evaluations", evaluations)
     client.do_action_with_exception(request)
+
+
+def handler(event, context):
+    token, evaluations = evaluate(event)
+    _put_evaluations(_client(context.credentials, context.region), token, evaluations)
     return {"delivered": 1}
 
 
@@ -70,19 +76,6 @@ def handler_reusing_client(event, context):
     client = _clients.get(key)
     if client is None:
         _clients.clear()
-        client = _clients[key] = AcsClient(
-            region_id=context.region,
-            credential=StsTokenCredential(
-                creds.access_key_id, creds.access_key_secret, creds.security_token
-            ),
-            auto_retry=False,
-        )
-    request = CommonRequest()
-    request.set_domain(os.environ["RULEKIT_CONFIG_ENDPOINT"])
-    request.set_version("2020-09-07")
-    request.set_action_name("PutEvaluations")
-    request.set_method("POST")
-    request.add_body_params("ResultToken", token)
-    request.add_body_params("Evaluations", evaluations)
-    client.do_action_with_exception(request)
+        client = _clients[key] = _client(creds, context.region)
+    _put_evaluations(client, token, evaluations)
     return {"delivered": 1}

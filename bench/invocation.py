@@ -80,6 +80,15 @@ def _fc_logging() -> Iterator[None]:
             root.setLevel(level)
 
 
+def _handler_env() -> dict[str, str]:
+    """The function's environment: credentials, an endpoint never contacted, the bench rule."""
+    return {
+        **credentials_env(_NEVER_CONTACTED),
+        "RULEKIT_RULE": "ecs-instance-image-check",
+        "RULEKIT_LOAD_PLUGINS": "ecs",
+    }
+
+
 def _fc_context() -> Any:
     return types.SimpleNamespace(
         request_id="bench-request",
@@ -128,11 +137,7 @@ def _best_per_call(variants: dict[str, tuple[Handler, int]], context: Any) -> di
 def run() -> dict[str, Any]:
     from rulekit.handler import handler
 
-    env = {
-        **credentials_env(_NEVER_CONTACTED),
-        "RULEKIT_RULE": "ecs-instance-image-check",
-        "RULEKIT_LOAD_PLUGINS": "ecs",
-    }
+    env = _handler_env()
     context = _fc_context()
     variants = {
         "rulekit": (handler, logging.INFO),

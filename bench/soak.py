@@ -11,8 +11,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .common import credentials_env
-from .invocation import _NEVER_CONTACTED, _environment, _fc_context, _fc_logging, _without_network
+from .invocation import (
+    _environment,
+    _fc_context,
+    _fc_logging,
+    _handler_env,
+    _without_network,
+)
 from .warm import _events
 
 INVOCATIONS, BLOCK = 30_000, 3_000
@@ -28,11 +33,7 @@ def _rss_kb() -> int:
 def run() -> dict[str, Any]:
     from rulekit.handler import handler
 
-    env = {
-        **credentials_env(_NEVER_CONTACTED),
-        "RULEKIT_RULE": "ecs-instance-image-check",
-        "RULEKIT_LOAD_PLUGINS": "ecs",
-    }
+    env = _handler_env()
     context = _fc_context()
     events = _events(INVOCATIONS)
     blocks: list[float] = []

@@ -60,18 +60,7 @@ class Resource:
         "_raw_diff",
         "_raw_tags",
         "_tags",
-        "account_id",
-        "arn",
-        "availability_zone",
-        "capture_time",
-        "configuration",
-        "creation_time",
-        "id",
-        "name",
-        "region",
-        "resource_group_id",
-        "status",
-        "type",
+        *(name for name in FIELDS if name not in _LAZY),
     )
 
     def __init__(
