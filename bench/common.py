@@ -6,7 +6,8 @@ import contextlib
 import statistics
 import subprocess
 import sys
-from collections.abc import Iterator
+import timeit
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from rulekit.testing import TEST_CREDENTIALS
@@ -51,3 +52,23 @@ def credentials_env(url: str) -> dict[str, str]:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def best_interleaved(
+    variants: dict[str, Callable[[], object]],
+    *,
+    number: int,
+    rounds: int,
+    before: Callable[[str], object] | None = None,
+) -> dict[str, float]:
+    """Seconds per call of each variant: the best of ``rounds`` rounds of ``number`` calls, the
+    variants interleaved round by round, so that drift on a shared machine (absolute times here
+    vary 2x within minutes) hits them alike. ``before(name)`` runs ahead of each timing, untimed.
+    """
+    best = dict.fromkeys(variants, float("inf"))
+    for _ in range(rounds):
+        for name, call in variants.items():
+            if before is not None:
+                before(name)
+            best[name] = min(best[name], timeit.timeit(call, number=number) / number)
+    return best

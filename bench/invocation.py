@@ -18,7 +18,6 @@ import functools
 import json
 import logging
 import os
-import timeit
 import types
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -26,7 +25,7 @@ from typing import Any
 from rulekit.testing import TEST_CREDENTIALS
 
 from . import handwritten
-from .common import credentials_env
+from .common import best_interleaved, credentials_env
 from .warm import _events
 
 NUMBER, REPEAT = 300, 7
@@ -113,25 +112,24 @@ Handler = Callable[[bytes, Any], dict[str, Any]]
 
 
 def _best_per_call(variants: dict[str, tuple[Handler, int]], context: Any) -> dict[str, float]:
-    """Best of REPEAT rounds of NUMBER calls each, the variants interleaved round by round so
-    that drift on a shared machine hits them alike. Each variant names the root logger's level
-    it runs at."""
+    """Best of REPEAT interleaved rounds of NUMBER calls each. Each variant names the root
+    logger's level it runs at."""
     root = logging.getLogger()
     events = _events(NUMBER * (REPEAT + 1) * len(variants))
-    best = dict.fromkeys(variants, float("inf"))
-    for round_ in range(REPEAT + 1):
-        for name, (handler, level) in variants.items():
-            root.setLevel(level)
-            if round_ == 0:  # warm-up, and proof that it delivers
-                summary = handler(next(events), context)
-                if summary.get("delivered") != 1:
-                    raise RuntimeError(f"{name} did not deliver: {json.dumps(summary)}")
-                continue
-            seconds = timeit.timeit(
-                functools.partial(_invoke, handler, events, context), number=NUMBER
-            )
-            best[name] = min(best[name], seconds / NUMBER)
-    return best
+    for name, (handler, level) in variants.items():  # warm-up, and proof that it delivers
+        root.setLevel(level)
+        summary = handler(next(events), context)
+        if summary.get("delivered") != 1:
+            raise RuntimeError(f"{name} did not deliver: {json.dumps(summary)}")
+    return best_interleaved(
+        {
+            name: functools.partial(_invoke, handler, events, context)
+            for name, (handler, _) in variants.items()
+        },
+        number=NUMBER,
+        rounds=REPEAT,
+        before=lambda name: root.setLevel(variants[name][1]),
+    )
 
 
 def run() -> dict[str, Any]:

@@ -12,7 +12,6 @@ import base64
 import itertools
 import json
 import random
-import timeit
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +23,7 @@ from rulekit.plugins import Plugins
 
 from . import handwritten
 from .coldstart import EVENT
+from .common import best_interleaved
 
 RATIO_TARGET = 1.5
 PER_EVALUATION_TARGET_US = 50.0
@@ -45,12 +45,7 @@ def _fan_out_rule() -> Any:
     return fan_out
 
 
-NUMBER, REPEAT = 2000, 7
-
-
-def _per_call(fn: Any, number: int) -> float:
-    best = min(timeit.repeat(fn, number=number, repeat=REPEAT))
-    return best / number
+NUMBER, REPEAT = 1000, 15
 
 
 def _events(count: int) -> Iterator[bytes]:
@@ -78,14 +73,17 @@ def run() -> dict[str, Any]:
     def handwritten_once() -> None:
         handwritten.evaluate(next(events))
 
-    rulekit_s = _per_call(rulekit_once, NUMBER)
-    hand_s = _per_call(handwritten_once, NUMBER)
     fan = Dispatcher([_fan_out_rule()], hooks=plugins.hook)
 
     def fan_out_once() -> None:
         fan.dispatch(decode_event(next(events)), sink=sink)
 
-    per_evaluation_us = _per_call(fan_out_once, 100) / 100 * 1e6
+    best = best_interleaved(
+        {"rulekit": rulekit_once, "handwritten": handwritten_once}, number=NUMBER, rounds=REPEAT
+    )
+    rulekit_s, hand_s = best["rulekit"], best["handwritten"]
+    fan_s = best_interleaved({"fan": fan_out_once}, number=100, rounds=REPEAT)["fan"]
+    per_evaluation_us = fan_s / 100 * 1e6
     ratio = rulekit_s / hand_s
     return {
         "name": "warm dispatch (network excluded)",

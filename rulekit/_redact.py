@@ -16,7 +16,6 @@ import logging
 import re
 import sys
 import threading
-from collections import OrderedDict
 from typing import Any
 from urllib.parse import quote
 
@@ -69,42 +68,45 @@ def _forms(value: str) -> tuple[str, ...]:
 
 
 class _Pool:
-    """Secrets of one lifetime, most recently registered last, with their encoded forms built on
-    first need: registering runs on every invocation, redacting only when something is logged
-    or raised."""
+    """Secrets of one lifetime, the ``limit`` most recently registered, with their encoded forms
+    built on first need: registering runs on every invocation, redacting only when something is
+    logged or raised."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.secrets: OrderedDict[str, tuple[str, ...]] = OrderedDict()  # () until built
-        self.pending: list[str] = []
-        self.forms: tuple[tuple[str, ...], ...] | None = ()  # None when stale
+        self.members: dict[str, None] = {}  # least recently registered first
+        self.added = 0  # moves when a value joins: the forms below are then stale
+        self.built_at = 0
+        self.built: dict[str, tuple[str, ...]] = {}  # raw value -> its forms, longest first
+        self.forms: tuple[tuple[str, ...], ...] = ()
         self.shortest = sys.maxsize  # no text shorter than this can hold one of them
 
     def add(self, value: str) -> None:
+        if len(value) < _MIN_SECRET_LEN:
+            return
         with _lock:
-            if value in self.secrets:  # a warm instance sees its credentials on every invocation
-                self.secrets.move_to_end(value)
+            members = self.members
+            if value in members:  # a warm instance sees its credentials on every invocation
+                del members[value]  # now the most recent; the set (and its forms) is unchanged
+                members[value] = None
                 return
-            self.secrets[value] = ()
-            while len(self.secrets) > self.limit:
-                self.secrets.popitem(last=False)
-            self.pending.append(value)
-            if len(self.pending) > 2 * self.limit:  # nothing was logged for a long while
-                self.pending = [raw for raw in self.pending if raw in self.secrets]
-            self.shortest = min(self.shortest, len(value))
-            self.forms = None
+            members[value] = None
+            if len(members) > self.limit:
+                del members[next(iter(members))]
+            self.added += 1
+            if len(value) < self.shortest:
+                self.shortest = len(value)
 
     def every(self) -> tuple[tuple[str, ...], ...]:
-        forms = self.forms
-        if forms is None:
-            with _lock:
-                for raw in self.pending:
-                    if self.secrets.get(raw) == ():  # (not evicted meanwhile)
-                        self.secrets[raw] = _forms(raw)
-                self.pending.clear()
-                self.forms = forms = tuple(self.secrets.values())
-                self.shortest = min(map(len, self.secrets), default=sys.maxsize)
-        return forms
+        if self.built_at == self.added:
+            return self.forms
+        with _lock:
+            built = self.built
+            self.built = {raw: built.get(raw) or _forms(raw) for raw in self.members}
+            self.forms = tuple(self.built.values())
+            self.shortest = min(map(len, self.members), default=sys.maxsize)
+            self.built_at = self.added
+            return self.forms
 
 
 _LASTING = _Pool(_MAX_LASTING)
@@ -119,8 +121,12 @@ def register_secret(value: str | None, *, transient: bool = False) -> None:
 
         register_secret(credentials.security_token)
     """
-    if value and len(value) >= _MIN_SECRET_LEN:
+    if value:
         (_TRANSIENT if transient else _LASTING).add(value)
+
+
+#: ``register_secret(token, transient=True)`` in one call: decoding an event runs it every time.
+register_result_token = _TRANSIENT.add
 
 
 def redact(text: str) -> str:

@@ -43,6 +43,7 @@ class Context:
         "deadline",
         "event",
         "fc_context",
+        "ordering_timestamp",
         "region",
         "request_id",
         "resource",
@@ -66,6 +67,7 @@ class Context:
         self.deadline = deadline or Deadline(None)
         self.api = api
         self.account_id = (resource.account_id if resource else None) or event.account_id
+        self.ordering_timestamp: int = event.ordering_timestamp
         self.request_id: str | None = None
         self.region: str | None = None
         if fc_context is not None:  # (getattr on None with a default raises inside: slow)
@@ -85,10 +87,6 @@ class Context:
                 logging.getLogger(f"rulekit.rule.{self.rule.name}"), extra
             )
         return self._logger
-
-    @property
-    def ordering_timestamp(self) -> int:
-        return self.event.ordering_timestamp
 
     def remaining_time(self) -> float:
         """Seconds this invocation may still run (``math.inf`` outside FC)."""

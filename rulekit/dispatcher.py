@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from .config_api import ConfigApi
 from .context import Context
@@ -27,8 +27,8 @@ from .evaluation import Compliance, Evaluation, complete, resolved
 from .event import ConfigEvent, parse_configuration
 from .loader import RuleSet
 from .resource import Resource
-from .rule import Rule
-from .scope import FolderResolver, Scope
+from .rule import RULE_PARAMETER, Prepared, Rule
+from .scope import FolderResolver
 from .tags import parse_tags
 
 if TYPE_CHECKING:
@@ -36,10 +36,6 @@ if TYPE_CHECKING:
     from .settings import SweepOptions
 
 __all__ = ["RULE_PARAMETER", "Dispatcher", "InvocationResult", "Prepared", "complete"]
-
-#: The rule parameter naming the rulekit rule a Config rule runs, so one deployed function can
-#: serve many Config rules (``rulekit export`` sets it). Not passed to the rule's Params.
-RULE_PARAMETER = "rulekitRule"
 
 log = logging.getLogger("rulekit.dispatcher")
 
@@ -98,14 +94,6 @@ class InvocationResult:
         return out
 
 
-class Prepared(NamedTuple):
-    """A validated invocation: the rule, its effective scope and its parsed parameters."""
-
-    rule: Rule
-    scope: Scope
-    params: Any
-
-
 class Dispatcher:
     """Runs rules on decoded events. ``config`` fetches OVERSIZE configurations and lists
     resources for sweeps; ``folders`` resolves resource-directory folders; ``api`` serves
@@ -134,17 +122,16 @@ class Dispatcher:
 
     def prepare(self, event: ConfigEvent) -> Prepared:
         """Select the rule and validate scope overrides and parameters (nothing is sent)."""
-        overrides, own = Scope.split_parameters(event.rule_parameters)
-        named = own.pop(RULE_PARAMETER, None)
+        parameters = event.rule_parameters
+        named = parameters.get(RULE_PARAMETER) if parameters else None
         rule = self.rules.select(event.rule_name, self.requested_rule or named or None)
-        scope = rule.scope.override(overrides)
-        if overrides:
+        prepared = rule.configure(parameters)
+        if prepared.overridden:
             log.info(
                 "rule %s: scope overridden by rule parameters %s",
                 rule.name,
-                ", ".join(sorted(overrides)),
+                ", ".join(prepared.overridden),
             )
-        params = rule.parse_params(own)
         if event.message_type not in rule.triggers:
             log.warning(
                 "rule %s declares triggers %s but received a %s",
@@ -152,7 +139,7 @@ class Dispatcher:
                 ", ".join(rule.triggers),
                 event.message_type,
             )
-        return Prepared(rule, scope, params)
+        return prepared
 
     def dispatch(
         self,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from . import _fastjson
 from .errors import EvaluationError
 
 if TYPE_CHECKING:
@@ -130,8 +131,9 @@ class Evaluation:
                 f"evaluation of {self.resource_type} {self.resource_id} lacks region, account or "
                 "ordering timestamp; the dispatcher fills these before delivery"
             )
+        account = self.account_id
         wire: dict[str, Any] = {
-            "accountId": _account(self.account_id),
+            "accountId": account if account.__class__ is int else _account(account),
             "complianceResourceId": self.resource_id,
             "complianceResourceType": self.resource_type,
             "complianceRegionId": self.region_id,
@@ -233,7 +235,7 @@ def _account(value: str | int) -> int | str:
 _ANNOTATION_ENCODER = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str
 )
-_EVALUATIONS_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_encode_wire = _fastjson.compact_encoder()  # wire dicts are flat and rulekit-built: no cycles
 _dumps = _ANNOTATION_ENCODER.encode
 
 
@@ -245,7 +247,7 @@ def encode_evaluations(wire: Sequence[dict[str, Any]]) -> str:
         >>> encode_evaluations([{"complianceType": "COMPLIANT"}])
         '[{"complianceType":"COMPLIANT"}]'
     """
-    return _EVALUATIONS_ENCODER.encode(wire if isinstance(wire, list) else list(wire))
+    return _encode_wire(wire if wire.__class__ is list else list(wire))
 
 
 def format_annotation(annotation: str | dict[str, Any], limit: int = MAX_ANNOTATION_LENGTH) -> str:

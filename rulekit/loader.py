@@ -76,7 +76,7 @@ class RuleSet:
         """The rule to run: ``requested`` (env RULEKIT_RULE) if given, else the rule named like
         the event's Config rule, else the only loaded rule."""
         if requested:
-            return self[requested]
+            return self._rules.get(requested) or self[requested]
         if event_rule_name and event_rule_name in self._rules:
             return self._rules[event_rule_name]
         if len(self._rules) == 1:

@@ -26,7 +26,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._redact import redact
 from .errors import EvaluationError, EventError, RuleDefinitionError, RulekitError
@@ -43,7 +43,9 @@ __all__ = [
     "FREQUENCIES",
     "INJECTABLE",
     "RESOURCE_TYPE_PATTERN",
+    "RULE_PARAMETER",
     "TRIGGERS",
+    "Prepared",
     "Rule",
     "defined_in",
     "defined_modules",
@@ -57,7 +59,11 @@ INJECTABLE = ("resource", "params", "ctx")
 RESOURCE_TYPE_PATTERN = re.compile(r"^ACS::[A-Za-z0-9]+::[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$")
 log = logging.getLogger("rulekit.rule")
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-_PARSED_PARAMS_KEPT = 32  # distinct parameter sets remembered per rule
+_PREPARED_KEPT = 32  # distinct rule-parameter sets remembered per rule
+
+#: The rule parameter naming the rulekit rule a Config rule runs, so one deployed function can
+#: serve many Config rules (``rulekit export`` sets it). Not passed to the rule's Params.
+RULE_PARAMETER = "rulekitRule"
 
 
 # module name -> {rule name: Rule}, in definition order: what a module "defines".
@@ -96,6 +102,16 @@ def _where(func: Callable[..., Any]) -> str:
     return f"{code.co_filename}:{code.co_firstlineno}"
 
 
+class Prepared(NamedTuple):
+    """A rule as one Config rule's parameters set it up (:meth:`Rule.configure`): validated and
+    ready to run."""
+
+    rule: Rule
+    scope: Scope  # the declared scope with the parameters' scope overrides applied
+    params: Any  # the rule's Params instance (the raw dict when it declares no model)
+    overridden: tuple[str, ...] = ()  # the scope fields the parameters overrode, by API name
+
+
 class Rule:
     """A loaded rule: its function and the metadata declared on the decorator.
 
@@ -128,9 +144,9 @@ class Rule:
         self.description = description if description is not None else _doc(func)
         self.resource_types = self._check_types(resource_types)
         self.params_model = self._check_params(params)
-        # Parsed parameters by raw rule parameters: a warm FC instance sees the same ones on
-        # every invocation, so they are validated once (Params are read-only).
-        self._parsed_params: dict[tuple[tuple[str, Any], ...], Any] = {}
+        # configure()'s results by raw rule parameters: a warm FC instance sees the same ones
+        # on every invocation, so they are validated once (Scope and Params are read-only).
+        self._prepared: dict[tuple[tuple[str, Any], ...], Prepared] = {}
         self.risk_level = self._check_risk(risk_level)
         self.triggers, self.frequency = self._check_triggers(triggers, frequency)
         try:
@@ -264,20 +280,40 @@ class Rule:
                     {n: "is required but was not given" for n in missing},
                 )
             return dict(raw)
-        try:
-            key: tuple[tuple[str, Any], ...] | None = tuple(raw.items())
-            parsed = self._parsed_params.get(key)  # type: ignore[arg-type]
-        except TypeError:  # an unhashable value (a list from a test): parse every time
-            key, parsed = None, None
-        if parsed is None:
-            from .params import parse_params
+        from .params import parse_params
 
-            parsed = parse_params(self.params_model, raw)
+        return parse_params(self.params_model, raw)
+
+    def configure(self, rule_parameters: Mapping[str, Any]) -> Prepared:
+        """The rule as a Config rule's parameters set it up: scope overrides (``RegionIdsScope``
+        and the other scope fields, docs/scope.md) applied to the declared scope, the rest
+        parsed as the rule's Params. Remembered per distinct parameters, so a warm instance
+        validates them once; a failure is never remembered.
+
+        Example::
+
+            prepared = rule.configure({"imageIds": "m-1", "RegionIdsScope": "cn-hangzhou"})
+            prepared.overridden         # ('RegionIdsScope',)
+        """
+        try:
+            key: tuple[tuple[str, Any], ...] | None = tuple(rule_parameters.items())
+            prepared = self._prepared.get(key)  # type: ignore[arg-type]
+        except TypeError:  # an unhashable value (a list from a test): configure every time
+            key, prepared = None, None
+        if prepared is None:
+            overrides, own = Scope.split_parameters(rule_parameters)
+            own.pop(RULE_PARAMETER, None)
+            prepared = Prepared(
+                self,
+                self.scope.override(overrides),
+                self.parse_params(own),
+                tuple(sorted(overrides)),
+            )
             if key is not None:
-                if len(self._parsed_params) >= _PARSED_PARAMS_KEPT:
-                    self._parsed_params.clear()
-                self._parsed_params[key] = parsed
-        return parsed
+                if len(self._prepared) >= _PREPARED_KEPT:
+                    self._prepared.clear()
+                self._prepared[key] = prepared
+        return prepared
 
     def evaluate(self, resource: Resource, params: Any, ctx: Context | None) -> list[Evaluation]:
         """Run the function on ``resource`` and normalise what it returns into evaluations,
@@ -333,12 +369,14 @@ def _doc(func: Callable[..., Any] | None) -> str | None:
 
 
 def _one(item: Any, resource: Resource, ordering: int | None) -> Evaluation:
-    if isinstance(item, (Compliance, str)):  # the most common return first
+    if item.__class__ is Compliance:  # the most common return first
         compliance, annotation = item, None
+    elif isinstance(item, (Compliance, str)):
+        compliance, annotation = Compliance.coerce(item), None
     elif isinstance(item, Evaluation):
         return complete(item, resource, ordering)
     elif isinstance(item, tuple) and len(item) == 2:
-        compliance, annotation = item
+        compliance, annotation = Compliance.coerce(item[0]), item[1]
     else:
         raise EvaluationError(
             f"returned {type(item).__name__} {item!r:.80}; return a Compliance, a "
@@ -347,7 +385,7 @@ def _one(item: Any, resource: Resource, ordering: int | None) -> Evaluation:
     return resolved(
         resource.id,
         resource.type,
-        Compliance.coerce(compliance),
+        compliance,
         annotation,
         resource.region,
         resource.account_id,
@@ -359,7 +397,7 @@ def _one(item: Any, resource: Resource, ordering: int | None) -> Evaluation:
 def _normalise(result: Any, resource: Resource, ordering: int | None) -> list[Evaluation]:
     if result is None:
         raise EvaluationError("returned None; return a Compliance (e.g. Compliance.COMPLIANT)")
-    if isinstance(result, (Compliance, str, Evaluation, tuple)):
+    if result.__class__ is Compliance or isinstance(result, (str, Evaluation, tuple)):
         return [_one(result, resource, ordering)]
     if isinstance(result, Iterable):
         return [_one(item, resource, ordering) for item in result]

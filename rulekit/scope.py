@@ -278,7 +278,7 @@ class Scope:
             actual = getattr(resource, attr)
             if actual in excluded:
                 return f"{actual} is excluded by {api}"
-        if self.needs_folders:
+        if self.folder_ids or self.exclude_folder_ids:
             reason = self._folder_reason(resource, folders)
             if reason:
                 return reason

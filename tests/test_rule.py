@@ -291,14 +291,20 @@ def test_parameters_are_parsed_once_per_distinct_set_on_a_warm_instance():
     def cached(resource, params):
         return Compliance.COMPLIANT
 
-    first = cached.parse_params({"maxCount": "3"})
-    assert cached.parse_params({"maxCount": "3"}) is first  # the warm invocation's reuse
-    other = cached.parse_params({"maxCount": "4"})
-    assert other is not first and other.max_count == 4 and first.max_count == 3
+    first = cached.configure({"maxCount": "3"})
+    assert cached.configure({"maxCount": "3"}) is first  # the warm invocation's reuse
+    other = cached.configure({"maxCount": "4"})
+    assert other is not first and other.params.max_count == 4 and first.params.max_count == 3
+    overridden = cached.configure({"maxCount": "3", "regionIdsScope": "cn-hangzhou"})
+    assert overridden.overridden == ("RegionIdsScope",)
+    assert overridden.scope.region_ids == ("cn-hangzhou",) and first.scope.region_ids == ()
+    assert (
+        cached.configure({"maxCount": "3", "rulekitRule": "cached-params"}).params == first.params
+    )
     from rulekit import ParamsError
 
     for _ in range(2):  # a failure is never remembered as a result
         with pytest.raises(ParamsError, match="maxCount"):
-            cached.parse_params({"maxCount": "many"})
+            cached.configure({"maxCount": "many"})
     unhashable = {"maxCount": "5", "other": ["x"]}  # from a test or a fixture: parsed anyway
-    assert cached.parse_params(unhashable).max_count == 5
+    assert cached.configure(unhashable).params.max_count == 5
