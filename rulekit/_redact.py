@@ -82,30 +82,34 @@ class _Pool:
         self.shortest = sys.maxsize  # no text shorter than this can hold one of them
 
     def add(self, value: str) -> None:
+        # No lock: this runs on every invocation, and each dict operation below is atomic.
+        # Racing adds can at worst keep one value too many until the next add.
         if len(value) < _MIN_SECRET_LEN:
             return
-        with _lock:
-            members = self.members
-            if value in members:  # a warm instance sees its credentials on every invocation
-                del members[value]  # now the most recent; the set (and its forms) is unchanged
+        members = self.members
+        if value in members:  # a warm instance sees its credentials on every invocation
+            if next(reversed(members), None) != value:
+                members.pop(value, None)  # now the most recent; the set is unchanged
                 members[value] = None
-                return
-            members[value] = None
-            if len(members) > self.limit:
-                del members[next(iter(members))]
-            self.added += 1
-            if len(value) < self.shortest:
-                self.shortest = len(value)
+            return
+        members[value] = None
+        if len(members) > self.limit:
+            members.pop(next(iter(members)), None)
+        self.added += 1
+        if len(value) < self.shortest:
+            self.shortest = len(value)
 
     def every(self) -> tuple[tuple[str, ...], ...]:
         if self.built_at == self.added:
             return self.forms
         with _lock:
+            added = self.added  # read first: an add racing the snapshot forces the next rebuild
+            current = list(self.members)  # one C-level copy: an add cannot interleave it
             built = self.built
-            self.built = {raw: built.get(raw) or _forms(raw) for raw in self.members}
+            self.built = {raw: built.get(raw) or _forms(raw) for raw in current}
             self.forms = tuple(self.built.values())
-            self.shortest = min(map(len, self.members), default=sys.maxsize)
-            self.built_at = self.added
+            self.shortest = min(map(len, current), default=sys.maxsize)
+            self.built_at = added
             return self.forms
 
 

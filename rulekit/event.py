@@ -158,7 +158,7 @@ _ITEM_TEXTS = (
 
 def _texts(item: Mapping[str, Any], keys: tuple[str, ...]) -> list[str | None]:
     return [
-        (value or None) if value.__class__ is str else None if value is None else str(value)
+        None if value is None else (value or None) if value.__class__ is str else str(value)
         for value in map(item.get, keys)
     ]
 
