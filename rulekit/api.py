@@ -100,6 +100,22 @@ class ApiClient:
         self._idle: list[Any] = []
         self._idle_lock = threading.Lock()
 
+    def under(self, deadline: Deadline) -> ApiClient:
+        """This client, bound to one invocation's deadline. It shares everything else, including
+        the pool of SDK clients and their kept-alive connections, so a warm instance keeps one
+        client per credential set while invocations running at once (FC instance concurrency)
+        each retry within their own time.
+
+        Example::
+
+            client = ApiClient(credentials)          # once per warm instance
+            client.under(Deadline.from_context(context)).call(...)
+        """
+        view = object.__new__(ApiClient)
+        view.__dict__.update(self.__dict__)
+        view.deadline = deadline
+        return view
+
     def _take_sdk(self) -> Any:
         with self._idle_lock:
             if self._idle:

@@ -148,9 +148,7 @@ class CloudApi:
         with _assume_lock:
             cached = self._assumed.get(key)
             if cached is not None and cached[0] - self._clock() > _REFRESH_BEFORE:
-                member = cached[1]
-                member.deadline = self.client.deadline  # this invocation's, not the first one's
-                return member
+                return cached[1].under(self.client.deadline)  # this invocation's deadline
             body = self.call(
                 "Sts",
                 "AssumeRole",

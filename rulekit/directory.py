@@ -18,7 +18,10 @@ from collections.abc import Callable
 from .api import ApiClient
 from .endpoints import PRODUCTS, resolve_endpoint
 
-__all__ = ["DirectoryFolders"]
+__all__ = ["DirectoryFolders", "FolderCache"]
+
+#: Folder ids by account id, with the time they were looked up.
+FolderCache = dict[str, tuple[float, frozenset[str]]]
 
 
 class DirectoryFolders:
@@ -31,12 +34,14 @@ class DirectoryFolders:
         *,
         ttl: float = 600.0,
         clock: Callable[[], float] = time.monotonic,
+        cache: FolderCache | None = None,
     ) -> None:
         self.client = client
         self.endpoint = endpoint or resolve_endpoint("ResourceManager", client.region_id)
         self.ttl = ttl
         self._clock = clock
-        self._cache: dict[str, tuple[float, frozenset[str]]] = {}
+        # Pass one cache to the resolvers of successive invocations to keep lookups for ``ttl``.
+        self._cache: FolderCache = cache if cache is not None else {}
 
     def _call(self, action: str, **params: str) -> dict[str, object]:
         product = PRODUCTS["resourcemanager"]

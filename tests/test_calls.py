@@ -145,16 +145,16 @@ def test_a_cached_member_client_runs_under_the_current_invocations_deadline(emul
     emulator.stub("Ecs", "DescribeRegions", {"Regions": {}})
     shared: dict = {}
     base = ApiClient(TEST_CREDENTIALS, deadline=Deadline(None))
-    CloudApi(base, environ=emulator.environ(), assumed=shared).call(
+    first, later = Deadline(None), Deadline(None)
+    CloudApi(base.under(first), environ=emulator.environ(), assumed=shared).call(
         "Ecs", "DescribeRegions", account_id="222"
     )
-    base.deadline = later = Deadline(None)  # what the handler does on the next invocation
-    CloudApi(base, environ=emulator.environ(), assumed=shared).call(
-        "Ecs", "DescribeRegions", account_id="222"
-    )
+    # The next invocation, possibly while the first still runs (FC instance concurrency).
+    member = CloudApi(base.under(later), environ=emulator.environ(), assumed=shared)._member("222")
     assert len(emulator.calls_of("AssumeRole")) == 1
-    [(_, member)] = shared.values()
-    assert member.deadline is later
+    [(_, cached)] = shared.values()
+    assert member.deadline is later and cached.deadline is first  # nobody's deadline moved
+    assert member.credentials == cached.credentials and member._idle is cached._idle
     # another role name (or STS endpoint) is another credential
     CloudApi(
         base, environ=emulator.environ(RULEKIT_ASSUME_ROLE_NAME="OtherRole"), assumed=shared
