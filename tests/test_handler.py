@@ -87,6 +87,34 @@ def test_fc_entry_point_reads_rules_and_endpoint_from_the_process_environment(
     assert len(emulator.put_calls) == 1
 
 
+def test_fc_entry_point_reads_its_settings_once_per_instance(emulator, fc_context, monkeypatch):
+    # FC fixes a function's environment for an instance's life: a warm invocation does not
+    # re-read and re-validate it. An explicit environ (tests, the CLI) is read on every call.
+    for key, value in emulator.environ(RULEKIT_RULES=CONTRACT).items():
+        monkeypatch.setenv(key, value)
+    handler(json.dumps(_event()).encode(), fc_context)
+    monkeypatch.setenv("RULEKIT_MAX_ATTEMPTS", "none")  # would be a ConfigurationError if read
+    assert handler(json.dumps(_event()).encode(), fc_context)["delivered"] == 1
+    with pytest.raises(ConfigurationError, match="RULEKIT_MAX_ATTEMPTS"):
+        run(_event(), fc_context, environ={**emulator.environ(RULEKIT_RULES=CONTRACT),
+                                           "RULEKIT_MAX_ATTEMPTS": "none"})  # fmt: skip
+
+
+def test_invocations_running_at_once_keep_their_own_deadlines():
+    # FC instance concurrency: one warm client (and its connections) serves invocations that
+    # overlap; each must retry within its own remaining time, not the latest one's.
+    from rulekit import handler as handler_module
+    from rulekit.deadline import Deadline
+    from rulekit.settings import Settings
+
+    settings = Settings.from_env({})
+    long, short = Deadline(None), Deadline(None)
+    first = handler_module._client(TEST_CREDENTIALS, "cn-hangzhou", long, settings)
+    second = handler_module._client(TEST_CREDENTIALS, "cn-hangzhou", short, settings)
+    assert first.deadline is long and second.deadline is short
+    assert len(handler_module._client_cache) == 1 and first._idle is second._idle
+
+
 def test_python312_runtime_takes_credentials_from_the_environment(emulator):
     context = FCContext(with_credentials=False)  # FC 3.0 / Python 3.12: no context.credentials
     run(_event(), context, environ=emulator.environ(RULEKIT_RULES=CONTRACT))
