@@ -228,7 +228,8 @@ def _account(value: str | int) -> int | str:
     # The platform's account ids are numbers (long); keep non-numeric ids as given.
     if isinstance(value, int):
         return value
-    return int(value) if value.isdigit() else value
+    # (isdigit alone also takes "²" and other digits int() refuses)
+    return int(value) if value.isascii() and value.isdigit() else value
 
 
 # Built once: json.dumps with options builds a new encoder on every call.

@@ -93,6 +93,11 @@ def _load_json(value: Any, what: str, where: str | None = None) -> Any:
 def _object(value: Any, what: str, *, required: bool) -> dict[str, Any] | None:
     if type(value) is not dict:
         value = _load_json(value, what)
+    return _as_object(value, what, required=required)
+
+
+def _as_object(value: Any, what: str, *, required: bool) -> dict[str, Any] | None:
+    """``value``, already decoded, checked to be a JSON object (None when absent and allowed)."""
     if type(value) is dict and value:  # the common case, without the ABC checks below
         return value
     if value is None or value == "" or value == {}:
@@ -131,7 +136,10 @@ def parse_configuration(raw: Any, where: str) -> dict[str, Any]:
     """
     if raw is None or raw == "":
         return {}
-    parsed = _load_json(raw, "the configuration", where)
+    return _as_configuration(_load_json(raw, "the configuration", where), where)
+
+
+def _as_configuration(parsed: Any, where: str) -> dict[str, Any]:
     if type(parsed) is dict:
         return parsed
     if not isinstance(parsed, Mapping):
@@ -163,9 +171,6 @@ def _texts(item: Mapping[str, Any], keys: tuple[str, ...]) -> list[str | None]:
     ]
 
 
-_INVOKING_TEXTS = ("messageType", "configurationType", "accountId")
-
-
 def _resource(item: Mapping[str, Any], account_id: str | None, oversize: bool) -> Resource:
     resource_id, resource_type, region, account, name, group, status, arn, zone = _texts(
         item, _ITEM_TEXTS
@@ -182,8 +187,10 @@ def _resource(item: Mapping[str, Any], account_id: str | None, oversize: bool) -
     configuration = item.get("configuration")
     if oversize or configuration is None or configuration == "":
         configuration = {}
-    else:
-        configuration = parse_configuration(configuration, where)
+    else:  # parse_configuration, one call shorter
+        configuration = _load_json(configuration, "the configuration", where)
+        if configuration.__class__ is not dict:
+            configuration = _as_configuration(configuration, where)
     capture = item.get("captureTime")
     creation = item.get("resourceCreationTime", item.get("resourceCreateTime"))
     return Resource(
@@ -208,8 +215,10 @@ def decode_event(event: bytes | str | Mapping[str, Any]) -> ConfigEvent:
     """Decode a Cloud Config event given as bytes, str or a mapping."""
     # Each read has its common case inline (a dict, a str, an int) and calls the general helper
     # only for anything else: this runs on every invocation.
-    body = event if event.__class__ is dict and event else _object(event, "event", required=True)
-    assert body is not None
+    body = event if event.__class__ is dict else _load_json(event, "event")
+    if body.__class__ is not dict or not body:
+        body = _as_object(body, "event", required=True)
+        assert body is not None
     token = body.get("resultToken")
     if not isinstance(token, str) or not token or token.isspace():
         raise EventError("the event has no resultToken: Cloud Config could not accept results")
@@ -221,7 +230,15 @@ def decode_event(event: bytes | str | Mapping[str, Any]) -> ConfigEvent:
     item = invoking.get("configurationItem")
     if item.__class__ is not dict or not item:
         item = _object(item, "invokingEvent.configurationItem", required=False)
-    message_type, configuration_type, account_id = _texts(invoking, _INVOKING_TEXTS)
+    message_type = invoking.get("messageType")
+    if message_type.__class__ is not str or not message_type:
+        message_type = _text(message_type)
+    configuration_type = invoking.get("configurationType")
+    if configuration_type.__class__ is not str or not configuration_type:
+        configuration_type = _text(configuration_type) or "COMMON"
+    account_id = invoking.get("accountId")
+    if account_id.__class__ is not str or not account_id:
+        account_id = _text(account_id)
     if message_type is None:
         message_type = CHANGE_NOTIFICATION if item else SCHEDULED_NOTIFICATION
         log.warning("invokingEvent has no messageType; treating it as %s", message_type)
@@ -230,7 +247,7 @@ def decode_event(event: bytes | str | Mapping[str, Any]) -> ConfigEvent:
             f"unknown invokingEvent.messageType {message_type!r}; "
             f"expected one of {', '.join(MESSAGE_TYPES)}"
         )
-    configuration_type = configuration_type.upper() if configuration_type else "COMMON"
+    configuration_type = configuration_type.upper()
     if configuration_type not in ("COMMON", "OVERSIZE", "NONE"):
         raise EventError(f"unknown invokingEvent.configurationType {configuration_type!r}")
     if message_type == CHANGE_NOTIFICATION and item is None:

@@ -46,6 +46,12 @@ def test_wire_form_is_lower_camel_with_numeric_account():
     }
 
 
+@pytest.mark.parametrize("account", ["²", "١٢٣", "12a", "acct-1"])
+def test_an_account_id_of_anything_but_ascii_digits_stays_text(account):
+    # str.isdigit takes superscripts (which int() refuses: a crash) and other scripts' digits
+    assert _complete(account_id=account).to_wire()["accountId"] == account
+
+
 def test_incomplete_evaluation_cannot_be_sent():
     with pytest.raises(EvaluationError, match="lacks region"):
         Evaluation("i-1", "ACS::ECS::Instance", "COMPLIANT").to_wire()
