@@ -151,34 +151,34 @@ class Dispatcher:
     ) -> InvocationResult:
         """Evaluate the event's resource (or sweep the account) and deliver through ``sink``."""
         prepared = prepared or self.prepare(event)
-        result = InvocationResult(prepared.rule.name, event.message_type)
+        rule = prepared.rule
+        result = InvocationResult(rule.name, event.message_type)
         delivery = Delivery(sink)
-        ctx = Context(
-            event=event,
-            rule=prepared.rule,
-            resource=event.resource,
-            fc_context=fc_context,
-            deadline=self.deadline,
-            api=self.api,
-        )
         failure: ApiError | None = None
-        if event.resource is None:
+        resource = event.resource
+        if resource is None:
             from .settings import SweepOptions
             from .sweep import Sweep
 
             options = self.sweep_options or SweepOptions()
+            sweep = Sweep(self, prepared, self._context(event, rule, None, fc_context), options)
             try:
-                Sweep(self, prepared, ctx, options).run(delivery, result)
+                sweep.run(delivery, result)
             except ApiError as exc:  # listing failed: deliver what was evaluated, then fail
                 failure, result.complete = exc, False
                 result.remaining = None
             result.delete_mode = options.delete_mode and result.complete and result.errors == 0
         else:
-            resource = event.resource
             if event.oversize:
                 resource = self.fetch_configuration(resource)
-                ctx = ctx.for_resource(resource)
-            for evaluation in self.evaluate(prepared, resource, ctx):
+            # Most rules take no context and most deployments have no evaluation hooks: the
+            # context is built only for those that use it.
+            ctx = (
+                self._context(event, rule, resource, fc_context)
+                if rule.takes_ctx or self._evaluation_hooks()
+                else None
+            )
+            for evaluation in self.evaluate(prepared, resource, ctx, event.ordering_timestamp):
                 delivery.add(evaluation)
                 result.record(evaluation)
             result.resources += 1
@@ -190,7 +190,7 @@ class Dispatcher:
             log.info(
                 "rule %s: %d resource(s), %d evaluation(s) %s delivered in %d "
                 "PutEvaluations call(s)%s",
-                prepared.rule.name,
+                rule.name,
                 result.resources,
                 sum(result.counts.values()),
                 dict(result.counts),
@@ -201,9 +201,34 @@ class Dispatcher:
             raise failure
         return result
 
-    def evaluate(self, prepared: Prepared, resource: Resource, ctx: Context) -> list[Evaluation]:
+    def _context(
+        self, event: ConfigEvent, rule: Rule, resource: Resource | None, fc_context: Any
+    ) -> Context:
+        return Context(
+            event=event,
+            rule=rule,
+            resource=resource,
+            fc_context=fc_context,
+            deadline=self.deadline,
+            api=self.api,
+        )
+
+    def _evaluation_hooks(self) -> bool:
+        return self.hooks is not None and bool(self.hooks.rulekit_evaluations.get_hookimpls())
+
+    def evaluate(
+        self,
+        prepared: Prepared,
+        resource: Resource,
+        ctx: Context | None,
+        ordering: int | None = None,
+    ) -> list[Evaluation]:
         """Scope check, then the rule; every evaluation completed with region, account and the
-        event's ordering timestamp."""
+        event's ordering timestamp (``ctx``'s, or ``ordering`` without one). ``ctx`` is None only
+        when neither the rule nor a ``rulekit_evaluations`` hook takes one: the hooks run with
+        a context."""
+        if ctx is not None:
+            ordering = ctx.ordering_timestamp
         reason = prepared.scope.why_out_of_scope(resource, self.folders)
         if reason is not None:
             log.debug(
@@ -222,11 +247,11 @@ class Dispatcher:
                     resource.region,
                     resource.account_id,
                     resource.name,
-                    ctx.ordering_timestamp,
+                    ordering,
                 )
             ]
         else:
-            evaluations = prepared.rule.evaluate(resource, prepared.params, ctx)
+            evaluations = prepared.rule.evaluate(resource, prepared.params, ctx, ordering)
             if not evaluations:
                 log.warning(
                     "rule %s returned no evaluation for %s %s",
@@ -234,7 +259,8 @@ class Dispatcher:
                     resource.type,
                     resource.id,
                 )
-        if self.hooks is not None and self.hooks.rulekit_evaluations.get_hookimpls():
+        if ctx is not None and self._evaluation_hooks():
+            assert self.hooks is not None
             self.hooks.rulekit_evaluations(
                 rule=prepared.rule, resource=resource, evaluations=evaluations, ctx=ctx
             )
@@ -246,7 +272,6 @@ class Dispatcher:
                         f"rule {prepared.rule.name!r}"
                     )
             # a hook may have added evaluations of its own
-            ordering = ctx.ordering_timestamp
             return [complete(ev, resource, ordering) for ev in evaluations]
         return evaluations
 

@@ -158,6 +158,10 @@ class Rule:
         self.scope = declared
         self._evaluate = evaluate or func
         self._wants = frozenset(self._check_signature(self._evaluate))
+        self._caller = _CALLERS[self._wants]
+        #: The function declares ``ctx``: the dispatcher builds a Context only for such rules
+        #: (and for evaluation hooks).
+        self.takes_ctx = "ctx" in self._wants
         #: The declarative condition of a condition_rule (None for a Python rule).
         self.condition: Any = None
         #: Parameters that must be present when the rule has no Params model.
@@ -315,10 +319,12 @@ class Rule:
                 self._prepared[key] = prepared
         return prepared
 
-    def evaluate(self, resource: Resource, params: Any, ctx: Context | None) -> list[Evaluation]:
+    def evaluate(
+        self, resource: Resource, params: Any, ctx: Context | None, ordering: int | None = None
+    ) -> list[Evaluation]:
         """Run the function on ``resource`` and normalise what it returns into evaluations,
         completed with the resource's region and account and the event's ordering timestamp
-        (``ctx``'s; without a ``ctx`` the ordering timestamp stays unset).
+        (``ctx``'s, else ``ordering``; without either it stays unset).
 
         Raises :class:`EvaluationError` (chained to the original exception) if the function
         raises or returns something that is not a compliance result.
@@ -326,8 +332,9 @@ class Rule:
         evaluate = self._evaluate
         assert evaluate is not None  # checked at definition
         try:
-            result = _CALLERS[self._wants](evaluate, resource, params, ctx)
-            ordering = ctx.ordering_timestamp if ctx is not None else None
+            result = self._caller(evaluate, resource, params, ctx)
+            if ctx is not None:
+                ordering = ctx.ordering_timestamp
             evaluations = _normalise(result, resource, ordering)
         except EvaluationError as exc:
             raise EvaluationError(

@@ -19,6 +19,8 @@ from rulekit import (
     ScopeError,
     rule,
 )
+from rulekit.api import ApiClient
+from rulekit.config_api import ConfigApi
 from rulekit.delivery import MemorySink
 from rulekit.dispatcher import Dispatcher
 from rulekit.event import decode_event
@@ -260,6 +262,26 @@ def test_oversize_event_fetches_the_configuration_with_get_discovered_resource(
         "Region": "cn-hangzhou",
     }
     assert emulator.evaluations[0]["complianceType"] == "COMPLIANT"
+
+
+def test_a_rule_taking_ctx_gets_the_invocation_and_the_fetched_resource(emulator, fc_context):
+    seen = []
+
+    @rule(resource_type="ACS::ECS::Instance", name="reads-ctx")
+    def reads_ctx(resource, ctx):
+        seen.append((ctx.resource is resource, ctx.ordering_timestamp, ctx.request_id))
+        return Compliance.COMPLIANT
+
+    emulator.store.add(
+        "ACS::ECS::Instance", "i-001", region="cn-hangzhou", configuration={"ImageId": "m-2"}
+    )
+    for configuration_type in ("COMMON", "OVERSIZE"):
+        event = _event(configuration_type=configuration_type)
+        config = ConfigApi(ApiClient(TEST_CREDENTIALS), endpoint=emulator.url)
+        Dispatcher([reads_ctx], config=config).dispatch(
+            decode_event(event), sink=MemorySink(), fc_context=fc_context
+        )
+    assert seen == [(True, 1700000000123, fc_context.request_id)] * 2
 
 
 def test_periodic_event_with_a_configuration_item_evaluates_it(emulator, fc_context):

@@ -129,6 +129,8 @@ class TestHooks:
         [evaluation] = emulator.evaluations
         assert evaluation["annotation"] == "image m-9 is not approved (see runbook R-7)"
         assert "ecs-instance-image-check:i-1" in hooks.SEEN
+        # the rule takes no ctx, but the hook still gets a real one for the resource
+        assert hooks.CONTEXTS[-1] == ("ecs-instance-image-check", "i-1", event["orderingTimestamp"])
 
     def test_rulekit_delivery_sink_replaces_put_evaluations(self, emulator, fc_context):
         from sample_plugins import sink

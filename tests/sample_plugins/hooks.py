@@ -7,6 +7,7 @@ from rulekit.delivery import MemorySink
 
 SINK = MemorySink()
 SEEN: list[str] = []
+CONTEXTS: list[tuple[str, str, int]] = []  # what each call's ctx said
 
 
 def _generated(resource):
@@ -28,6 +29,7 @@ def rulekit_register_rules(register):
 @hookimpl
 def rulekit_evaluations(rule, resource, evaluations, ctx):
     SEEN.append(f"{rule.name}:{resource.id}")
+    CONTEXTS.append((ctx.rule.name, ctx.resource.id, ctx.ordering_timestamp))
     for index, evaluation in enumerate(evaluations):
         if evaluation.compliance is Compliance.NON_COMPLIANT:
             evaluations[index] = replace(
