@@ -16,6 +16,7 @@ import logging
 import re
 import sys
 import threading
+from collections import deque
 from typing import Any
 from urllib.parse import quote
 
@@ -70,41 +71,31 @@ def _forms(value: str) -> tuple[str, ...]:
 class _Pool:
     """Secrets of one lifetime, the ``limit`` most recently registered, with their encoded forms
     built on first need: registering runs on every invocation, redacting only when something is
-    logged or raised."""
+    logged or raised. No lock on the registering side: each container operation there is
+    atomic, and racing adds can at worst keep one value too many until the next add."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.members: dict[str, None] = {}  # least recently registered first
         self.added = 0  # moves when a value joins: the forms below are then stale
         self.built_at = 0
         self.built: dict[str, tuple[str, ...]] = {}  # raw value -> its forms, longest first
         self.forms: tuple[tuple[str, ...], ...] = ()
         self.shortest = sys.maxsize  # no text shorter than this can hold one of them
 
-    def add(self, value: str) -> None:
-        # No lock: this runs on every invocation, and each dict operation below is atomic.
-        # Racing adds can at worst keep one value too many until the next add.
-        if len(value) < _MIN_SECRET_LEN:
-            return
-        members = self.members
-        if value in members:  # a warm instance sees its credentials on every invocation
-            if next(reversed(members), None) != value:
-                members.pop(value, None)  # now the most recent; the set is unchanged
-                members[value] = None
-            return
-        members[value] = None
-        if len(members) > self.limit:
-            members.pop(next(iter(members)), None)
+    def _joined(self, value: str) -> None:
         self.added += 1
         if len(value) < self.shortest:
             self.shortest = len(value)
+
+    def _current(self) -> list[str]:
+        raise NotImplementedError
 
     def every(self) -> tuple[tuple[str, ...], ...]:
         if self.built_at == self.added:
             return self.forms
         with _lock:
             added = self.added  # read first: an add racing the snapshot forces the next rebuild
-            current = list(self.members)  # one C-level copy: an add cannot interleave it
+            current = self._current()
             built = self.built
             self.built = {raw: built.get(raw) or _forms(raw) for raw in current}
             self.forms = tuple(self.built.values())
@@ -113,8 +104,53 @@ class _Pool:
             return self.forms
 
 
-_LASTING = _Pool(_MAX_LASTING)
-_TRANSIENT = _Pool(_MAX_TRANSIENT)
+class _Credentials(_Pool):
+    """Kept in order of last registration: a warm instance registers its own on every
+    invocation, and those must never be the ones pushed out."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.members: dict[str, None] = {}  # least recently registered first
+
+    def add(self, value: str) -> None:
+        if len(value) < _MIN_SECRET_LEN:
+            return
+        members = self.members
+        if value in members:
+            if next(reversed(members), None) != value:
+                members.pop(value, None)  # now the most recent; the set is unchanged
+                members[value] = None
+            return
+        members[value] = None
+        if len(members) > self.limit:
+            members.pop(next(iter(members)), None)
+        self._joined(value)
+
+    def _current(self) -> list[str]:
+        return list(self.members)  # one C-level copy: an add cannot interleave it
+
+
+class _Tokens(_Pool):
+    """Result tokens: a new one per invocation, so registering only appends (no hashing of a
+    280-character token). The pool holds the ``limit`` latest registrations; a token registered
+    twice (FC retrying an event) takes two of them and is masked once."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.recent: deque[str] = deque(maxlen=limit)
+
+    def add(self, value: str) -> None:
+        if len(value) < _MIN_SECRET_LEN:
+            return
+        self.recent.append(value)
+        self._joined(value)
+
+    def _current(self) -> list[str]:
+        return list(dict.fromkeys(list(self.recent)))  # (list(): one C-level copy first)
+
+
+_LASTING = _Credentials(_MAX_LASTING)
+_TRANSIENT = _Tokens(_MAX_TRANSIENT)
 
 
 def register_secret(value: str | None, *, transient: bool = False) -> None:
