@@ -34,6 +34,9 @@ class PathError(RulekitError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+_MISSING = object()
+
+
 class JsonPath:
     """A compiled JSONPath. ``find`` returns every match; ``singular`` is False for paths that
     can match several values (wildcards, slices, filters, recursive descent)."""
@@ -52,20 +55,32 @@ class JsonPath:
 
     def find(self, data: Any) -> list[Any]:
         """Every value the path matches in ``data`` (an empty list when nothing matches)."""
+        if self._steps is None:
+            return [match.value for match in self._compiled.find(data)]
+        node = self.value(data, _MISSING)
+        return [] if node is _MISSING else [node]
+
+    def value(self, data: Any, default: Any = None) -> Any:
+        """The one value a singular path names in ``data``, or ``default`` (no list built: the
+        common read of a rule).
+
+        Example::
+
+            >>> compile_path("$.VpcAttributes.VpcId").value({"VpcAttributes": {"VpcId": "v-1"}})
+            'v-1'
+        """
         steps = self._steps
         if steps is None:
-            return [match.value for match in self._compiled.find(data)]
+            raise PathError(f"{self.text} can match several values; use find()")
         node = data
         for step in steps:
-            if isinstance(step, int):
+            if step.__class__ is int:
                 if not isinstance(node, list) or step >= len(node):
-                    return []
-                node = node[step]
-            else:
-                if not isinstance(node, dict) or step not in node:
-                    return []
-                node = node[step]
-        return [node]
+                    return default
+            elif not isinstance(node, dict) or step not in node:
+                return default
+            node = node[step]
+        return node
 
     def __repr__(self) -> str:
         return f"JsonPath({self.text!r})"

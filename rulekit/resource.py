@@ -176,9 +176,9 @@ class Resource:
     def get(self, path: str, default: Any = None) -> Any:
         """Like ``resource[path]`` but returns ``default`` when nothing matches."""
         compiled = compile_path(path)
-        matches = compiled.find(self.configuration)
         if compiled.singular:
-            return matches[0] if matches else default
+            return compiled.value(self.configuration, default)
+        matches = compiled.find(self.configuration)
         return matches if matches else default
 
     def __contains__(self, path: object) -> bool:

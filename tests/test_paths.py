@@ -91,3 +91,27 @@ def test_plain_paths_do_not_need_jsonpath_ng():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "expected"),
+    [
+        ("$.A.B", {"A": {"B": 0}}, 0),
+        ("$.A.B", {"A": {"B": None}}, None),  # present but null: the value, not the default
+        ("$.A.B", {"A": {}}, "default"),
+        ("$.A.B", {"A": ["B"]}, "default"),
+        ("$.A[1]", {"A": [1, 2]}, 2),
+        ("$.A[2]", {"A": [1, 2]}, "default"),
+        ("$.A[0]", {"A": {"0": 1}}, "default"),
+        ("$['a b']", {"a b": 3}, 3),
+    ],
+)
+def test_value_reads_what_find_reads(path, data, expected):
+    compiled = compile_path(path)
+    assert compiled.value(data, "default") == expected
+    assert compiled.find(data) == ([] if expected == "default" else [expected])
+
+
+def test_value_refuses_a_path_that_can_match_several():
+    with pytest.raises(PathError, match="can match several values"):
+        compile_path("$.Tags.Tag[*].TagKey").value({})
