@@ -82,11 +82,6 @@ class _Pool:
         self.forms: tuple[tuple[str, ...], ...] = ()
         self.shortest = sys.maxsize  # no text shorter than this can hold one of them
 
-    def _joined(self, value: str) -> None:
-        self.added += 1
-        if len(value) < self.shortest:
-            self.shortest = len(value)
-
     def _current(self) -> list[str]:
         raise NotImplementedError
 
@@ -124,7 +119,9 @@ class _Credentials(_Pool):
         members[value] = None
         if len(members) > self.limit:
             members.pop(next(iter(members)), None)
-        self._joined(value)
+        self.added += 1
+        if len(value) < self.shortest:
+            self.shortest = len(value)
 
     def _current(self) -> list[str]:
         return list(self.members)  # one C-level copy: an add cannot interleave it
@@ -143,7 +140,9 @@ class _Tokens(_Pool):
         if len(value) < _MIN_SECRET_LEN:
             return
         self.recent.append(value)
-        self._joined(value)
+        self.added += 1  # (inline, not shared with _Credentials: this runs per invocation)
+        if len(value) < self.shortest:
+            self.shortest = len(value)
 
     def _current(self) -> list[str]:
         return list(dict.fromkeys(list(self.recent)))  # (list(): one C-level copy first)

@@ -236,8 +236,10 @@ def decode_event(event: bytes | str | Mapping[str, Any]) -> ConfigEvent:
     configuration_type = invoking.get("configurationType")
     if configuration_type.__class__ is not str or not configuration_type:
         configuration_type = _text(configuration_type) or "COMMON"
-    account_id = invoking.get("accountId")
-    if account_id.__class__ is not str or not account_id:
+    account_id = invoking.get("accountId")  # a number in the platform's events
+    if account_id.__class__ is int:
+        account_id = str(account_id)
+    elif account_id.__class__ is not str or not account_id:
         account_id = _text(account_id)
     if message_type is None:
         message_type = CHANGE_NOTIFICATION if item else SCHEDULED_NOTIFICATION
