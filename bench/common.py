@@ -54,21 +54,29 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def best_interleaved(
+def interleaved(
     variants: dict[str, Callable[[], object]],
     *,
     number: int,
     rounds: int,
     before: Callable[[str], object] | None = None,
-) -> dict[str, float]:
-    """Seconds per call of each variant: the best of ``rounds`` rounds of ``number`` calls, the
+) -> dict[str, list[float]]:
+    """Seconds per call of each variant in each of ``rounds`` rounds of ``number`` calls, the
     variants interleaved round by round, so that drift on a shared machine (absolute times here
     vary 2x within minutes) hits them alike. ``before(name)`` runs ahead of each timing, untimed.
     """
-    best = dict.fromkeys(variants, float("inf"))
+    times: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(rounds):
         for name, call in variants.items():
             if before is not None:
                 before(name)
-            best[name] = min(best[name], timeit.timeit(call, number=number) / number)
-    return best
+            times[name].append(timeit.timeit(call, number=number) / number)
+    return times
+
+
+def paired_ratio(times: dict[str, list[float]], numerator: str, denominator: str) -> float:
+    """The median over rounds of ``numerator / denominator`` timed in the same round. Pairing
+    cancels the machine's drift between rounds, which a ratio of the two best times does not:
+    on this shared VM that one ranged from 1.21 to 1.49 over runs of the same code."""
+    pairs = zip(times[numerator], times[denominator], strict=True)
+    return statistics.median(a / b for a, b in pairs)

@@ -25,7 +25,7 @@ from typing import Any
 from rulekit.testing import TEST_CREDENTIALS
 
 from . import handwritten
-from .common import best_interleaved, credentials_env
+from .common import credentials_env, interleaved, paired_ratio
 from .warm import _events
 
 NUMBER, REPEAT = 300, 7
@@ -111,9 +111,9 @@ def _invoke(handler: Callable[[bytes, Any], Any], events: Iterator[bytes], conte
 Handler = Callable[[bytes, Any], dict[str, Any]]
 
 
-def _best_per_call(variants: dict[str, tuple[Handler, int]], context: Any) -> dict[str, float]:
-    """Best of REPEAT interleaved rounds of NUMBER calls each. Each variant names the root
-    logger's level it runs at."""
+def _per_call(variants: dict[str, tuple[Handler, int]], context: Any) -> dict[str, list[float]]:
+    """REPEAT interleaved rounds of NUMBER calls each. Each variant names the root logger's
+    level it runs at."""
     root = logging.getLogger()
     events = _events(NUMBER * (REPEAT + 1) * len(variants))
     for name, (handler, level) in variants.items():  # warm-up, and proof that it delivers
@@ -121,7 +121,7 @@ def _best_per_call(variants: dict[str, tuple[Handler, int]], context: Any) -> di
         summary = handler(next(events), context)
         if summary.get("delivered") != 1:
             raise RuntimeError(f"{name} did not deliver: {json.dumps(summary)}")
-    return best_interleaved(
+    return interleaved(
         {
             name: functools.partial(_invoke, handler, events, context)
             for name, (handler, _) in variants.items()
@@ -144,18 +144,20 @@ def run() -> dict[str, Any]:
         "careful": (handwritten.handler_reusing_client, logging.INFO),
     }
     with _environment(env), _without_network(), _fc_logging():
-        best = _best_per_call(variants, context)
-    ratio = best["rulekit"] / best["careful"]
+        times = _per_call(variants, context)
+    best = {name: min(values) for name, values in times.items()}
+    ratio = paired_ratio(times, "rulekit", "careful")
+    vs_sample = paired_ratio(times, "rulekit", "sample")
     return {
         "name": "warm invocation (network excluded)",
         "rulekit_us": round(best["rulekit"] * 1e6, 1),
         "rulekit_logging_off_us": round(best["rulekit_quiet"] * 1e6, 1),
         "handwritten_sample_us": round(best["sample"] * 1e6, 1),
         "handwritten_reusing_client_us": round(best["careful"] * 1e6, 1),
-        "ratio_vs_sample": round(best["rulekit"] / best["sample"], 2),
+        "ratio_vs_sample": round(vs_sample, 2),  # medians of the per-round ratios
         "ratio_vs_reusing_client": round(ratio, 2),
         "target": f"ratio <= {TARGET} vs either hand-written handler",
-        "ok": ratio <= TARGET and best["rulekit"] <= best["sample"] * TARGET,
+        "ok": ratio <= TARGET and vs_sample <= TARGET,
     }
 
 

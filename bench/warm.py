@@ -23,7 +23,7 @@ from rulekit.plugins import Plugins
 
 from . import handwritten
 from .coldstart import EVENT
-from .common import best_interleaved
+from .common import interleaved, paired_ratio
 
 RATIO_TARGET = 1.5
 PER_EVALUATION_TARGET_US = 50.0
@@ -78,18 +78,19 @@ def run() -> dict[str, Any]:
     def fan_out_once() -> None:
         fan.dispatch(decode_event(next(events)), sink=sink)
 
-    best = best_interleaved(
+    times = interleaved(
         {"rulekit": rulekit_once, "handwritten": handwritten_once}, number=NUMBER, rounds=REPEAT
     )
-    rulekit_s, hand_s = best["rulekit"], best["handwritten"]
-    fan_s = best_interleaved({"fan": fan_out_once}, number=100, rounds=REPEAT)["fan"]
+    rulekit_s, hand_s = min(times["rulekit"]), min(times["handwritten"])
+    ratio = paired_ratio(times, "rulekit", "handwritten")
+    fan_s = min(interleaved({"fan": fan_out_once}, number=100, rounds=REPEAT)["fan"])
     per_evaluation_us = fan_s / 100 * 1e6
-    ratio = rulekit_s / hand_s
     return {
         "name": "warm dispatch (network excluded)",
         "rulekit_us": round(rulekit_s * 1e6, 1),
         "handwritten_us": round(hand_s * 1e6, 1),
-        "ratio": round(ratio, 2),
+        "ratio": round(ratio, 2),  # median of the per-round ratios
+        "ratio_of_best": round(rulekit_s / hand_s, 2),
         "per_evaluation_us": round(per_evaluation_us, 2),
         "target": f"ratio <= {RATIO_TARGET}, < {PER_EVALUATION_TARGET_US:g} us/evaluation",
         "ok": ratio <= RATIO_TARGET and per_evaluation_us < PER_EVALUATION_TARGET_US,
