@@ -20,8 +20,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["EntryPoint", "find"]
 
@@ -29,8 +28,7 @@ __all__ = ["EntryPoint", "find"]
 _DIST_DIR = re.compile(r"^(?P<name>[^-]+)(?:-.*)?\.(?:dist-info|egg-info)$")
 
 
-@dataclass(frozen=True)
-class EntryPoint:
+class EntryPoint(NamedTuple):
     """One ``name = value`` line of an entry-point group, and the distribution it is from."""
 
     name: str

@@ -23,8 +23,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import _redact
 from .credentials import Credentials
@@ -48,8 +47,7 @@ _MESSAGE_LIMIT = 300
 _URL_IN_MESSAGE = re.compile(r"with url: \S+")
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(NamedTuple):
     """Exponential backoff with equal jitter: the n-th retry waits between d/2 and d, where
     d = min(max_delay, base_delay * 2**(n-1)). ``max_attempts`` counts the first try."""
 

@@ -9,8 +9,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .api import ApiClient
 from .endpoints import PRODUCTS, resolve_endpoint
@@ -113,8 +112,7 @@ class ConfigApi:
                 return
 
 
-@dataclass(frozen=True)
-class DiscoveredPage:
+class DiscoveredPage(NamedTuple):
     """One page of discovered resource profiles, with the listing's TotalCount if given."""
 
     profiles: list[Any]

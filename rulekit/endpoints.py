@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["PRODUCTS", "Product", "product", "resolve_endpoint"]
 
 
-@dataclass(frozen=True)
-class Product:
+class Product(NamedTuple):
     """An RPC-style product: its API version and public endpoint template (``{region}``)."""
 
     name: str

@@ -20,8 +20,7 @@ import binascii
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["OPERATORS", "PLATFORM_OPERATORS", "Operator", "as_list", "as_text"]
 
@@ -112,8 +111,7 @@ def _regex(actual: str, desired: Any) -> bool:
     return pattern.search(actual) is not None
 
 
-@dataclass(frozen=True)
-class Operator:
+class Operator(NamedTuple):
     """``kind``: "scalar" operators apply to one value (every element of a wildcard result must
     satisfy them); "array" operators apply to the whole list; "unary" ones take no desired
     value. ``list_desired``: the desired value is a list (comma-separated strings accepted)."""

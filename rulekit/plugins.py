@@ -20,9 +20,8 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 import pluggy
 
@@ -37,14 +36,13 @@ ENTRY_POINT_GROUP = "rulekit"
 ENV_LOAD_PLUGINS = "RULEKIT_LOAD_PLUGINS"
 
 
-@dataclass
-class Pack:
+class Pack(NamedTuple):
     """A loaded plugin: where it came from and the rules it brought."""
 
     name: str
     origin: str
     module: str
-    rules: list[str] = field(default_factory=list)
+    rules: list[str]  # appended to as the pack's rules are taken
 
 
 class Plugins:
@@ -140,7 +138,7 @@ class Plugins:
             )
         if self.pm.get_plugin(name) is None:
             self.pm.register(module, name=name)
-        pack = self.packs[name] = Pack(name, origin, module.__name__)
+        pack = self.packs[name] = Pack(name, origin, module.__name__, [])
         for rule in rules_in_package(module):
             self._take(rule, pack)
 
@@ -159,7 +157,7 @@ class Plugins:
         """Collect hook-registered rules and check every hook implementation has a spec."""
         for impl in self.pm.hook.rulekit_register_rules.get_hookimpls():
             pack = self.packs.get(impl.plugin_name) or Pack(
-                impl.plugin_name, "hook", impl.plugin_name
+                impl.plugin_name, "hook", impl.plugin_name, []
             )
             self.packs.setdefault(pack.name, pack)
             impl.function(register=lambda rule, _pack=pack: self._take(rule, _pack))

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .api import RetryPolicy
 from .errors import ConfigurationError
@@ -31,8 +31,7 @@ from .errors import ConfigurationError
 __all__ = ["Settings", "SweepOptions"]
 
 
-@dataclass(frozen=True)
-class SweepOptions:
+class SweepOptions(NamedTuple):
     """``concurrency``: configurations fetched (and rules run) at once; ``reserve``: seconds kept
     for the final flush; ``delete_mode``: send DeleteMode on a sweep that evaluated everything."""
 
@@ -67,8 +66,7 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """Everything the handler reads from the environment, validated."""
 
     rules: tuple[str, ...]
