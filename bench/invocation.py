@@ -28,7 +28,7 @@ from . import handwritten
 from .common import credentials_env, interleaved, paired_ratio
 from .warm import _events
 
-NUMBER, REPEAT = 300, 7
+NUMBER, REPEAT = 100, 21
 TARGET = 1.5
 _NEVER_CONTACTED = "http://127.0.0.1:9"  # loopback "discard": only reached if the patch failed
 
