@@ -131,9 +131,8 @@ class Evaluation:
                 f"evaluation of {self.resource_type} {self.resource_id} lacks region, account or "
                 "ordering timestamp; the dispatcher fills these before delivery"
             )
-        account = self.account_id
         wire: dict[str, Any] = {
-            "accountId": account if account.__class__ is int else _account(account),
+            "accountId": _account(self.account_id),
             "complianceResourceId": self.resource_id,
             "complianceResourceType": self.resource_type,
             "complianceRegionId": self.region_id,

@@ -136,10 +136,7 @@ def parse_configuration(raw: Any, where: str) -> dict[str, Any]:
     """
     if raw is None or raw == "":
         return {}
-    return _as_configuration(_load_json(raw, "the configuration", where), where)
-
-
-def _as_configuration(parsed: Any, where: str) -> dict[str, Any]:
+    parsed = _load_json(raw, "the configuration", where)
     if type(parsed) is dict:
         return parsed
     if not isinstance(parsed, Mapping):
@@ -184,13 +181,7 @@ def _resource(item: Mapping[str, Any], account_id: str | None, oversize: bool) -
     account = account or account_id
     if account is None:
         raise EventError(f"configurationItem of {where} has no accountId")
-    configuration = item.get("configuration")
-    if oversize or configuration is None or configuration == "":
-        configuration = {}
-    else:  # parse_configuration, one call shorter
-        configuration = _load_json(configuration, "the configuration", where)
-        if configuration.__class__ is not dict:
-            configuration = _as_configuration(configuration, where)
+    configuration = {} if oversize else parse_configuration(item.get("configuration"), where)
     capture = item.get("captureTime")
     creation = item.get("resourceCreationTime", item.get("resourceCreateTime"))
     return Resource(

@@ -404,19 +404,6 @@ def _one(item: Any, resource: Resource, ordering: int | None) -> Evaluation:
 def _normalise(result: Any, resource: Resource, ordering: int | None) -> list[Evaluation]:
     if result is None:
         raise EvaluationError("returned None; return a Compliance (e.g. Compliance.COMPLIANT)")
-    if result.__class__ is Compliance:  # the most common return, without _one's dispatch
-        return [
-            resolved(
-                resource.id,
-                resource.type,
-                result,
-                None,
-                resource.region,
-                resource.account_id,
-                resource.name,
-                ordering,
-            )
-        ]
     if isinstance(result, (str, Evaluation, tuple)):
         return [_one(result, resource, ordering)]
     if isinstance(result, Iterable):

@@ -175,6 +175,8 @@ class Scope:
         init=False, repr=False, compare=False, default=()
     )
     _by_tags: bool = field(init=False, repr=False, compare=False, default=False)
+    #: FolderIdsScope or ExcludeFolderIdsScope is set: matching needs a resource-directory lookup.
+    needs_folders: bool = field(init=False, repr=False, compare=False, default=False)
 
     def __post_init__(self) -> None:
         # Normalise values given directly to the constructor the same way as from_api.
@@ -206,6 +208,7 @@ class Scope:
         object.__setattr__(self, "_includes", includes)
         object.__setattr__(self, "_excludes", excludes)
         object.__setattr__(self, "_by_tags", bool(self.exclude_tags or self.tag_conditions()))
+        object.__setattr__(self, "needs_folders", bool(self.folder_ids or self.exclude_folder_ids))
 
     @classmethod
     def from_api(cls, mapping: Mapping[str, Any]) -> Scope:
@@ -257,10 +260,6 @@ class Scope:
         changes = {API_FIELDS[_BY_LOWER[str(k).lower()]]: None for k in mapping}
         return replace(self, **{name: getattr(given, name) for name in changes})
 
-    @property
-    def needs_folders(self) -> bool:
-        return bool(self.folder_ids or self.exclude_folder_ids)
-
     def tag_conditions(self) -> tuple[TagCondition, ...]:
         """TagsScope plus the legacy TagKeyScope/TagValueScope pairs."""
         legacy = tuple((key, self.tag_value) for key in self.tag_keys)
@@ -278,7 +277,7 @@ class Scope:
             actual = getattr(resource, attr)
             if actual in excluded:
                 return f"{actual} is excluded by {api}"
-        if self.folder_ids or self.exclude_folder_ids:
+        if self.needs_folders:
             reason = self._folder_reason(resource, folders)
             if reason:
                 return reason
