@@ -29,7 +29,9 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from .. import _entrypoints
 from ..errors import ConfigurationError
+from ..plugins import ENTRY_POINT_GROUP
 
 __all__ = ["FC_PYTHONS", "PackageResult", "build_package"]
 
@@ -136,9 +138,9 @@ def _requirement(spec: str) -> str:
         if not (path / "pyproject.toml").exists():
             raise ConfigurationError(f"{spec}: a pack folder needs a pyproject.toml")
         return str(path.resolve())
-    for ep in metadata.entry_points(group="rulekit"):
-        if ep.name == spec and ep.dist is not None:
-            spec = ep.dist.name
+    for ep in _entrypoints.find(ENTRY_POINT_GROUP):
+        if ep.name == spec:
+            spec = ep.dist_name
             break
     local = _project_dir(spec)
     if local is not None:
@@ -163,9 +165,7 @@ def _rulekit_source() -> Path | None:
 
 
 def _installed_packs() -> list[str]:
-    return sorted(
-        {ep.dist.name for ep in metadata.entry_points(group="rulekit") if ep.dist is not None}
-    )
+    return sorted({ep.dist_name for ep in _entrypoints.find(ENTRY_POINT_GROUP)})
 
 
 def _pip(args: Sequence[str]) -> None:
