@@ -157,11 +157,11 @@ class Rule:
             declared = replace(declared, resource_types=self.resource_types)
         self.scope = declared
         self._evaluate = evaluate or func
-        self._wants = frozenset(self._check_signature(self._evaluate))
-        self._caller = _CALLERS[self._wants]
+        wants = frozenset(self._check_signature(self._evaluate))
+        self._caller = _CALLERS[wants]
         #: The function declares ``ctx``: the dispatcher builds a Context only for such rules
         #: (and for evaluation hooks).
-        self.takes_ctx = "ctx" in self._wants
+        self.takes_ctx = "ctx" in wants
         #: The declarative condition of a condition_rule (None for a Python rule).
         self.condition: Any = None
         #: Parameters that must be present when the rule has no Params model.
