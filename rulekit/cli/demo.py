@@ -1,5 +1,8 @@
 """``rulekit demo``: the example rule on the embedded sample event, delivered through the real
-handler and SDK to a loopback Config API emulator (signature verified)."""
+handler and SDK to a loopback Config API emulator (signature verified).
+
+The rule (``rulekit.testing.example``) and the event both ship inside rulekit, so the demo works
+from a plain install with no pack."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from ..errors import ConfigurationError
 
 __all__ = ["add_parser"]
 
-DEMO_RULES = "rulekit_ecs"
+DEMO_RULES = "rulekit.testing.example"
 DEMO_RULE = "ecs-instance-image-check"
 
 

@@ -72,7 +72,7 @@ name = "rulekit-{name}"
 version = "0.1.0"
 description = "rulekit rule pack: {name}"
 requires-python = ">=3.10"
-dependencies = ["rulekit"]
+dependencies = ["aliyun-config-rulekit"]
 
 [project.entry-points.rulekit]
 {name} = "{package}"

@@ -46,6 +46,11 @@ _RUNTIME_EXCLUDE = (
     "rulekit/deploy",
     "rulekit/lint.py",
 )
+#: The distribution rulekit is published as (the import package and the CLI are ``rulekit``).
+DISTRIBUTION = "aliyun-config-rulekit"
+# Dependencies of rulekit's command line only (YAML fixtures, ROS / s.yaml export): FC never
+# imports them, so they stay out of the zip.
+_CLI_ONLY_DISTRIBUTIONS = ("PyYAML",)
 _DIST_INFO_KEEP = re.compile(r"^(METADATA|entry_points\.txt|LICENSE.*|COPYING.*|licenses/.*)$")
 
 INDEX = '''"""Function Compute entry point written by `rulekit package`: handler = index.handler."""
@@ -159,9 +164,23 @@ def _rulekit_source() -> Path | None:
 
     root = Path(rulekit.__file__).resolve().parent.parent
     pyproject = root / "pyproject.toml"
-    if pyproject.exists() and re.search(r'^name\s*=\s*"rulekit"', pyproject.read_text(), re.M):
+    if pyproject.exists() and re.search(
+        rf'^name\s*=\s*"{DISTRIBUTION}"', pyproject.read_text(), re.M
+    ):
         return root
-    return _project_dir("rulekit")
+    return _project_dir(DISTRIBUTION) or _wheel_file(DISTRIBUTION)
+
+
+def _wheel_file(dist_name: str) -> Path | None:
+    """The wheel file a distribution was installed from (``pip install x.whl``), if it is still
+    there: a build that is not on the index yet is packaged from the same file."""
+    try:
+        text = metadata.distribution(dist_name).read_text("direct_url.json")
+    except metadata.PackageNotFoundError:
+        return None
+    url = json.loads(text).get("url", "") if text else ""
+    path = Path(url[len("file://") :]) if url.startswith("file://") else None
+    return path if path is not None and path.suffix == ".whl" and path.is_file() else None
 
 
 def _installed_packs() -> list[str]:
@@ -175,7 +194,27 @@ def _pip(args: Sequence[str]) -> None:
         raise ConfigurationError(f"pip {args[0]} failed:\n{tail}")
 
 
+def _drop_distribution(stage: Path, name: str) -> None:
+    """Delete every file an installed distribution's RECORD lists (and its dist-info)."""
+    prefix = re.sub(r"[-_.]+", "_", name).lower()
+    for info in stage.glob("*.dist-info"):
+        if info.name.lower().rsplit("-", 1)[0] != prefix:
+            continue
+        record = info / "RECORD"
+        lines = record.read_text(encoding="utf-8").splitlines() if record.exists() else []
+        for line in lines:
+            target = stage / line.split(",", 1)[0]
+            if target.is_file() and stage.resolve() in target.resolve().parents:
+                target.unlink()
+        for folder in sorted(stage.iterdir()):
+            if folder.is_dir() and not any(p.is_file() for p in folder.rglob("*")):
+                shutil.rmtree(folder)
+        shutil.rmtree(info, ignore_errors=True)
+
+
 def _trim(stage: Path) -> None:
+    for name in _CLI_ONLY_DISTRIBUTIONS:
+        _drop_distribution(stage, name)
     for rel in _RUNTIME_EXCLUDE:
         target = stage / rel
         if target.is_dir():
@@ -214,7 +253,7 @@ def build_package(
             f"--python must be 3.10 or later (FC offers {FC_PYTHONS}), got {python!r}"
         )
     source = rulekit_source or _rulekit_source()
-    rulekit_req = str(source) if source else f"rulekit=={metadata.version('rulekit')}"
+    rulekit_req = str(source) if source else f"{DISTRIBUTION}=={metadata.version(DISTRIBUTION)}"
     requirements = [rulekit_req, *(_requirement(p) for p in (packs or _installed_packs()))]
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"rulekit-fc-py{python.replace('.', '')}.zip"
