@@ -22,6 +22,7 @@ __all__ = [
     "DeliveryError",
     "EvaluationError",
     "EventError",
+    "InventoryError",
     "ParamsError",
     "PluginError",
     "RuleDefinitionError",
@@ -124,3 +125,8 @@ class DeliveryError(RulekitError):
         self.undelivered = list(undelivered)
         self.delivered = delivered
         self.errors = list(errors)
+
+
+class InventoryError(RulekitError):
+    """A resource inventory given to ``rulekit emulator`` is malformed: the message names the
+    file, the line or item, and what is wrong."""

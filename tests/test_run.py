@@ -261,3 +261,65 @@ def test_run_never_calls_put_evaluations_from_a_subprocess(account):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["rules"][0]["resources"] == 31
     assert account.calls_of("PutEvaluations") == []
+
+
+class TestFixtureRecordApiCalls:
+    def test_the_rules_api_responses_become_stubs_and_the_module_is_named(
+        self, account, tmp_path, capsys, monkeypatch
+    ):
+        account.store.add(
+            INSTANCE, "i-bp1calls0000001", region="cn-hangzhou", configuration={"ImageId": "m-9"}
+        )
+        account.stub(
+            "Ecs",
+            "DescribeImages",
+            {"Images": {"Image": [{"ImageId": "m-9", "ImageOwnerAlias": "self"}]}},
+        )
+        path = tmp_path / "owner.rulekit.yaml"
+        args = ["fixture", "record", "i-bp1calls0000001", "--type", INSTANCE]
+        args += ["--rule", "ecs-instance-image-owner-system", "--region", "cn-hangzhou"]
+        assert main([*args, "-o", str(path)]) == 0
+        out = capsys.readouterr().out
+        assert "(expect \"NON_COMPLIANT\"; 1 API response(s) as stubs)" in out
+        data = yaml.safe_load(path.read_text())
+        assert data["module"] == "rulekit_ecs"
+        [case] = data["cases"]
+        assert case["api"] == {
+            "Ecs": {
+                "DescribeImages": {
+                    "Images": {"Image": [{"ImageId": "m-9", "ImageOwnerAlias": "self"}]}
+                }
+            }
+        }
+        assert case["expect"] == "NON_COMPLIANT"
+        # The file passes `rulekit test` as written: no pack loaded, no -p, no emulator.
+        monkeypatch.setenv("RULEKIT_LOAD_PLUGINS", "")
+        for key in ("RULEKIT_ENDPOINT", "ALIBABA_CLOUD_ACCESS_KEY_ID"):
+            monkeypatch.delenv(key)
+        assert main(["test", str(path)]) == 0
+        assert capsys.readouterr().out.strip().splitlines()[-1] == "1 passed, 0 failed"
+
+    def test_masking_applies_to_the_recorded_responses_too(self, account, tmp_path, capsys):
+        account.store.add(
+            INSTANCE,
+            "i-bp1calls0000002",
+            region="cn-hangzhou",
+            configuration={"ImageId": "m-bp1image000001"},
+        )
+        account.stub(
+            "Ecs",
+            "DescribeImages",
+            {"Images": {"Image": [{"ImageId": "m-bp1image000001", "ImageOwnerAlias": "system"}]}},
+        )
+        path = tmp_path / "masked.rulekit.yaml"
+        args = ["fixture", "record", "i-bp1calls0000002", "--type", INSTANCE, "--mask"]
+        args += ["--rule", "ecs-instance-image-owner-system", "--region", "cn-hangzhou"]
+        assert main([*args, "-o", str(path)]) == 0
+        text = path.read_text()
+        assert "m-bp1image000001" not in text and "i-bp1calls0000002" not in text
+        [case] = yaml.safe_load(text)["cases"]
+        image = case["resource"]["configuration"]["ImageId"]
+        assert image.startswith("m-masked")
+        assert case["api"]["Ecs"]["DescribeImages"]["Images"]["Image"][0]["ImageId"] == image
+        assert case["expect"] == "COMPLIANT"
+        assert main(["test", str(path)]) == 0

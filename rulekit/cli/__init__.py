@@ -29,7 +29,7 @@ class UsageError(RulekitError):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import demo, export, fixture, invoke, listing, package, run, scaffold, testcmd
+    from . import demo, emulator, export, fixture, invoke, listing, package, run, scaffold, testcmd
 
     parser = argparse.ArgumentParser(
         prog="rulekit", description="Alibaba Cloud Config custom rules as Python functions."
@@ -43,7 +43,18 @@ def _parser() -> argparse.ArgumentParser:
         help="load rules and hooks from MODULE (repeatable)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (listing, testcmd, invoke, run, fixture, scaffold, package, export, demo):
+    for module in (
+        listing,
+        testcmd,
+        invoke,
+        run,
+        fixture,
+        emulator,
+        scaffold,
+        package,
+        export,
+        demo,
+    ):
         module.add_parser(sub)
     return parser
 

@@ -62,11 +62,13 @@ class Masker:
 def run(args: argparse.Namespace) -> int:
     from ..api import ApiClient
     from ..config_api import ConfigApi
+    from ..delivery import MemorySink
+    from ..dispatcher import Dispatcher
     from ..endpoints import resolve_endpoint
-    from ..event import parse_configuration
+    from ..event import decode_event, parse_configuration
+    from ..loader import RuleSet
     from ..profiles import cli_credentials
     from ..tags import parse_tags
-    from ..testing import change_event
     from ..testing.session import Session
 
     plugins = load_plugins(args)
@@ -105,10 +107,55 @@ def run(args: argparse.Namespace) -> int:
     if detail.get("AccountId"):
         resource["account_id"] = str(detail["AccountId"])
     params = parse_params(args.params)
+    live_event = _event(resource, params)
+    recorder = _recording_api(client)
+    live = Dispatcher(RuleSet([rule]), config=config, api=recorder, hooks=None)
+    try:  # the rule on the live resource: its API calls go to the cloud and are recorded
+        live.dispatch(decode_event(live_event), sink=MemorySink())
+    except ApiError as exc:
+        print(f"rulekit fixture record: {exc}")
+        return EXIT_FAILED
+    api = _stubs(recorder.recorded)
     if args.mask:
         masker = Masker()
-        resource, params = masker.value(resource), masker.value(params)
-    event = change_event(
+        resource, params, api = masker.value(resource), masker.value(params), masker.value(api)
+    # The expectation is what `rulekit test` will compute from the file as written: the
+    # (masked) resource with the recorded responses as stubs.
+    session = Session(plugins)
+    try:
+        evaluations = session.invoke(_event(resource, params), rule, params or None, api)
+    finally:
+        session.close()
+    expect: Any = [
+        {"resource_id": ev.resource_id, "compliance": ev.compliance.value} for ev in evaluations
+    ]
+    if len(evaluations) == 1 and evaluations[0].resource_id == resource["id"]:
+        expect = evaluations[0].compliance.value
+    case: dict[str, Any] = {
+        "name": args.name or f"recorded {resource['id']}",
+        "resource": resource,
+    }
+    if params:
+        case["params"] = params
+    if api:
+        case["api"] = api
+    case["expect"] = expect
+    path = Path(args.output or f"{rule.name}.rulekit.yaml")
+    module = rule.module if rule.module not in (None, "__main__") else None
+    _append(path, rule.name, module, case)
+    stubbed = sum(len(r) if isinstance(r, list) else 1 for a in api.values() for r in a.values())
+    print(
+        f"recorded {where} as case {case['name']!r} in {path} (expect {json.dumps(expect)}"
+        + (f"; {stubbed} API response(s) as stubs" if api else "")
+        + ")"
+    )
+    return EXIT_OK
+
+
+def _event(resource: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    from ..testing import change_event
+
+    return change_event(
         resource["type"],
         resource["id"],
         resource["configuration"],
@@ -117,38 +164,65 @@ def run(args: argparse.Namespace) -> int:
         tags=resource.get("tags"),
         rule_parameters=params,
     )
-    session = Session(plugins)
-    try:
-        evaluations = session.invoke(event, rule, params or None)
-    finally:
-        session.close()
-    expect: Any = [
-        {"resource_id": ev.resource_id, "compliance": ev.compliance.value} for ev in evaluations
-    ]
-    if len(evaluations) == 1 and evaluations[0].resource_id == resource["id"]:
-        expect = evaluations[0].compliance.value
-    case = {
-        "name": args.name or f"recorded {resource['id']}",
-        "resource": resource,
-        "expect": expect,
+
+
+def _recording_api(client: Any) -> Any:
+    """A CloudApi that keeps every response the rule's ``ctx.call`` / ``ctx.paginate`` got, by
+    product and action in call order: a fixture's ``api:`` stubs serve them back the same way
+    (one per call, the last repeating)."""
+    from ..calls import CloudApi
+    from ..endpoints import product
+
+    class Recording(CloudApi):
+        recorded: dict[str, dict[str, Any]]
+
+        def call(
+            self,
+            product_name: str,
+            action: str,
+            version: str | None = None,
+            region: str | None = None,
+            *,
+            account_id: str | None = None,
+            **params: Any,
+        ) -> dict[str, Any]:
+            body = super().call(
+                product_name, action, version, region, account_id=account_id, **params
+            )
+            known = product(product_name)
+            name = known.name if known else product_name
+            if (name, action) != ("Sts", "AssumeRole"):  # the test emulator answers it itself
+                body = {k: v for k, v in body.items() if k != "RequestId"}
+                responses = self.recorded.setdefault(name, {}).setdefault(action, [])
+                responses.append(body)
+            return body
+
+    api = Recording(client, environ=os.environ)
+    api.recorded = {}
+    return api
+
+
+def _stubs(recorded: dict[str, dict[str, list[Any]]]) -> dict[str, dict[str, Any]]:
+    return {
+        product: {action: r[0] if len(r) == 1 else r for action, r in actions.items()}
+        for product, actions in recorded.items()
     }
-    if params:
-        case["params"] = params
-    path = Path(args.output or f"{rule.name}.rulekit.yaml")
-    _append(path, rule.name, case)
-    print(f"recorded {where} as case {case['name']!r} in {path} (expect {json.dumps(expect)})")
-    return EXIT_OK
 
 
-def _append(path: Path, rule: str, case: dict[str, Any]) -> None:
+def _append(path: Path, rule: str, module: str | None, case: dict[str, Any]) -> None:
     import yaml
 
-    data: dict[str, Any] = {"rule": rule, "cases": []}
+    data: dict[str, Any] = {"rule": rule}
+    if module:  # so `rulekit test FILE` imports the rule with no -p and no installed pack
+        data["module"] = module
+    data["cases"] = []
     if path.exists():
         loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
         if not isinstance(loaded, dict) or loaded.get("rule") != rule:
             raise UsageError(f"{path} is not a fixture for {rule}; pass -o another file")
         data = loaded
+        if module:
+            data.setdefault("module", module)
         data.setdefault("cases", [])
     data["cases"].append(case)
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")

@@ -135,13 +135,14 @@ class ConfigEmulator:
         self._builtin_handlers = dict(self._handlers)
 
     # -- lifecycle ------------------------------------------------------------------------
-    def start(self) -> ConfigEmulator:
+    def start(self, port: int = 0) -> ConfigEmulator:
+        """Serve on 127.0.0.1:``port`` (0: a free port; see :attr:`url`)."""
         emulator = self
 
         class _Handler(_RequestHandler):
             owner = emulator
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever,
