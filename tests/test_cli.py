@@ -288,8 +288,12 @@ class TestInvoke:
 
     def test_several_rules_loaded_need_rule(self, capsys):
         event = str(DATA / "events" / "change-ecs-instance.json")
-        assert main(["invoke", event]) == 1
-        assert "RULEKIT_RULE" in capsys.readouterr().err
+        assert main(["invoke", event]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(
+            f"rulekit invoke: {event} could be for any of 13 loaded rules; pass --rule NAME "
+            "(one of: ecs-cpu-min-count-limit, "
+        )
 
     def test_endpoint_delivers_with_put_evaluations(self, emulator, monkeypatch, capsys):
         for key in (

@@ -8,6 +8,7 @@ unchanged: event decoding, rule selection, scope, parameters, the rule, hooks, b
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -15,7 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..errors import RulekitError, RuleNotFoundError
 from ..hookspecs import hookimpl
+from ..testing.stubs import read_stubs
 from . import UsageError
 from .common import load_plugins, parse_params
 
@@ -64,13 +67,71 @@ def run(args: argparse.Namespace) -> int:
         env["RULEKIT_CONFIG_ENDPOINT"] = args.endpoint
     else:
         plugins.pm.register(StdoutSink(), name="rulekit.cli.stdout")
-    summary = handle(event, None, environ=env, plugins=plugins)
+    _check_oversize(event, path, env)
+    stubs = read_stubs(Path(args.api)) if args.api else None
+    with contextlib.ExitStack() as stack:
+        if stubs is not None:
+            env = _serve_stubs(stack, stubs, env)
+        try:
+            summary = handle(event, None, environ=env, plugins=plugins)
+        except RuleNotFoundError as exc:
+            if args.rule or "cannot tell which rule" not in str(exc):
+                raise
+            names = ", ".join(sorted(r.name for r in plugins.rules))
+            raise UsageError(
+                f"{path} could be for any of {len(plugins.rules)} loaded rules; pass --rule NAME "
+                f"(one of: {names})"
+            ) from None
     print(
         f"rule {summary['rule']}: {summary['evaluations']} evaluation(s) "
         f"{summary['compliance']}" + (f", delivered to {args.endpoint}" if args.endpoint else ""),
         file=sys.stderr,
     )
     return 0
+
+
+def _check_oversize(event: Any, path: Path, env: dict[str, str]) -> None:
+    """An OVERSIZE event's configuration is fetched with GetDiscoveredResource: without
+    credentials there is no Config client, so say how to provide one before running."""
+    from ..credentials import Credentials
+    from ..event import decode_event
+
+    try:
+        oversize = decode_event(event).oversize
+    except RulekitError:
+        return  # the handler reports the bad event itself
+    if oversize and Credentials.from_env(env) is None:
+        raise UsageError(
+            f"{path} is an OVERSIZE event: its configuration is fetched from the Config API "
+            "(GetDiscoveredResource), and there is no Config client. Pass --endpoint URL with "
+            "ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET set, or start `rulekit emulator --inventory "
+            "FILE` and export the variables it prints"
+        )
+
+
+def _serve_stubs(
+    stack: contextlib.ExitStack, stubs: dict[str, dict[str, Any]], env: dict[str, str]
+) -> dict[str, str]:
+    """A loopback emulator answering the stubbed products' calls; the rule's ``ctx.call`` to
+    them goes there. Credentials already in the environment are accepted by it; without any,
+    the emulator's test credentials are used."""
+    from ..credentials import Credentials
+    from ..testing.emulator import ConfigEmulator
+
+    emulator = stack.enter_context(ConfigEmulator())
+    for name, actions in stubs.items():
+        for action, response in actions.items():
+            emulator.respond(name, action, response)
+    env = dict(env)
+    given = Credentials.from_env(env)
+    if given is None:
+        env.update({k: v for k, v in emulator.environ().items() if k.startswith("ALIBABA_CLOUD_")})
+    else:
+        emulator.keys[given.access_key_id] = given
+    for name in stubs:  # the same key resolve_endpoint reads
+        key = name.replace("-", "").replace("_", "").upper()
+        env[f"RULEKIT_{key}_ENDPOINT"] = emulator.url
+    return env
 
 
 def add_parser(sub: Any) -> None:
@@ -89,5 +150,10 @@ def add_parser(sub: Any) -> None:
         metavar="URL",
         help="deliver with PutEvaluations to this Config endpoint instead of "
         "printing (credentials from ALIBABA_CLOUD_* variables)",
+    )
+    parser.add_argument(
+        "--api",
+        metavar="STUBS",
+        help="answer the rule's API calls from this stub file (a fixture's api: format)",
     )
     parser.set_defaults(run=run)

@@ -37,7 +37,8 @@ def {func}(resource, params):
     return Compliance.NON_COMPLIANT, f"missing tag {{params.required_tag!r}}"
 '''
 
-FIXTURE_TEMPLATE = """# Run: rulekit test {path}
+FIXTURE_TEMPLATE = """# yaml-language-server: $schema={schema}
+# Run: rulekit test {path}
 rule: {rule_name}
 module: {module}
 params: {{requiredTag: owner}}
@@ -93,6 +94,24 @@ group `rulekit`); `rulekit list` shows them.
 """
 
 
+def schema_uri() -> str:
+    """The file URI of the JSON Schema for fixture files shipped in rulekit, for editors
+    (``# yaml-language-server: $schema=...``): it validates fixtures as they are typed."""
+    from importlib import resources
+
+    return Path(str(resources.files("rulekit.testing") / "fixture.schema.json")).as_uri()
+
+
+def _event_file(path: Path, resource_type: str, sample_id: str, force: bool) -> None:
+    """A platform change event for ``rulekit invoke``: the sample resource, untagged."""
+    import json
+
+    from ..testing.events import change_event
+
+    event = change_event(resource_type, sample_id, {}, region="cn-hangzhou")
+    _write(path, json.dumps(event, indent=2) + "\n", force)
+
+
 def _identifier(name: str) -> str:
     ident = name.replace("-", "_")
     if not ident.isidentifier() or keyword.iskeyword(ident):
@@ -136,7 +155,11 @@ def _rule_files(
     _write(
         fixture,
         FIXTURE_TEMPLATE.format(
-            rule_name=rule_name, module=module, sample_id=sample_id, path=fixture
+            rule_name=rule_name,
+            module=module,
+            sample_id=sample_id,
+            path=fixture,
+            schema=schema_uri(),
         ),
         force,
     )
@@ -178,6 +201,12 @@ def run(args: argparse.Namespace) -> int:
         f"{package}.rules",
         root / package,
         root / "tests" / "fixtures",
+        args.force,
+    )
+    _event_file(
+        root / "tests" / "events" / "untagged.json",
+        resource_type,
+        f"{resource_type.split('::')[1].lower()}-sample-1",
         args.force,
     )
     print(f"next: rulekit test {root}   (or: pip install -e {root} && rulekit list)")

@@ -1,0 +1,263 @@
+"""A user's first hour (issue 14): `rulekit emulator`, `invoke --api`, inventories, stub files
+and the messages that tell a new user what to do next."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import DATA
+
+from rulekit.cli import main
+from rulekit.errors import ConfigurationError, InventoryError
+from rulekit.testing import TEST_CREDENTIALS, change_event
+from rulekit.testing.inventory import read_inventory, seed
+from rulekit.testing.store import ResourceStore
+from rulekit.testing.stubs import read_stubs
+
+INSTANCE = "ACS::ECS::Instance"
+EVENT = str(DATA / "events" / "change-ecs-instance.json")
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+class TestInvokeApiStubs:
+    def test_the_rules_calls_are_answered_from_the_stub_file(self, tmp_path, capsys, monkeypatch):
+        for key in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"):
+            monkeypatch.delenv(key, raising=False)
+        stubs = _write(
+            tmp_path / "stubs.yaml",
+            "Ecs:\n  DescribeImages: {Images: {Image: [{ImageId: m-bp1unknown99, "
+            "ImageOwnerAlias: self}]}}\n",
+        )
+        code = main(
+            ["invoke", EVENT, "--rule", "ecs-instance-image-owner-system", "--api", str(stubs)]
+        )
+        captured = capsys.readouterr()
+        assert code == 0, captured.err
+        evaluation = json.loads(captured.out)
+        assert evaluation["complianceType"] == "NON_COMPLIANT"
+        assert json.loads(evaluation["annotation"])["configuration"] == "self"
+
+    def test_a_fixture_file_serves_as_a_stub_file(self, tmp_path, capsys):
+        fixture = _write(
+            tmp_path / "f.rulekit.yaml",
+            "rule: ecs-instance-image-owner-system\napi:\n  Ecs:\n    DescribeImages: "
+            "{Images: {Image: [{ImageId: m-1, ImageOwnerAlias: system}]}}\n"
+            "cases: [{resource: {id: i-1}, expect: COMPLIANT}]\n",
+        )
+        code = main(
+            ["invoke", EVENT, "--rule", "ecs-instance-image-owner-system", "--api", str(fixture)]
+        )
+        assert code == 0
+        assert json.loads(capsys.readouterr().out)["complianceType"] == "COMPLIANT"
+
+    def test_a_malformed_stub_file_names_the_entry(self, tmp_path):
+        bad = _write(tmp_path / "s.yaml", "Ecs:\n  DescribeImages: [1, 2]\n")
+        with pytest.raises(ConfigurationError) as caught:
+            read_stubs(bad)
+        assert str(caught.value) == (
+            f"{bad}: Ecs.DescribeImages: a response is a JSON object (or a list of them, "
+            "served in turn)"
+        )
+        with pytest.raises(ConfigurationError, match=r"Ecs: map each action to its recorded"):
+            read_stubs(_write(tmp_path / "t.yaml", "Ecs: 3\n"))
+
+
+class TestInvokeMessages:
+    def test_oversize_without_a_config_client_says_how_to_get_one(
+        self, tmp_path, capsys, monkeypatch
+    ):
+        for key in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"):
+            monkeypatch.delenv(key, raising=False)
+        event = tmp_path / "oversize.json"
+        event.write_text(
+            json.dumps(change_event(INSTANCE, "i-1", {}, configuration_type="OVERSIZE"))
+        )
+        assert main(["invoke", str(event), "--rule", "ecs-instance-image-check"]) == 2
+        assert capsys.readouterr().err == (
+            f"rulekit invoke: {event} is an OVERSIZE event: its configuration is fetched from "
+            "the Config API (GetDiscoveredResource), and there is no Config client. Pass "
+            "--endpoint URL with ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET set, or start `rulekit "
+            "emulator --inventory FILE` and export the variables it prints\n"
+        )
+
+
+class TestInventory:
+    def test_jsonl_fixture_and_platform_forms(self, tmp_path):
+        lines = _write(
+            tmp_path / "inv.jsonl",
+            json.dumps({"id": "i-1", "type": INSTANCE, "configuration": {"Cpu": 2}})
+            + "\n\n"
+            + json.dumps(
+                {
+                    "ResourceId": "i-2",
+                    "ResourceType": INSTANCE,
+                    "Region": "cn-beijing",
+                    "AccountId": 1000000000009999,
+                    "Configuration": '{"Cpu": 4}',
+                    "Tags": '{"env": ["prod"]}',
+                    "ResourceCreationTime": 1,
+                }
+            )
+            + "\n",
+        )
+        first, second = read_inventory(lines)
+        assert (first["id"], first["region"], first["configuration"]) == (
+            "i-1",
+            "cn-hangzhou",
+            {"Cpu": 2},
+        )
+        assert (second["region"], second["account_id"], second["tags"]) == (
+            "cn-beijing",
+            "1000000000009999",
+            {"env": ["prod"]},
+        )
+        store = ResourceStore()
+        assert seed(store, [first, second]) == 2
+        stored = store.get(INSTANCE, "i-2", "cn-beijing")
+        assert stored is not None and stored.configuration == {"Cpu": 4}
+
+    def test_a_get_discovered_resource_response(self, tmp_path):
+        response = {
+            "RequestId": "x",
+            "DiscoveredResourceDetail": {"ResourceId": "i-9", "ResourceType": INSTANCE},
+        }
+        [item] = read_inventory(_write(tmp_path / "r.json", json.dumps(response)))
+        assert item["id"] == "i-9"
+
+    @pytest.mark.parametrize(
+        ("name", "text", "message"),
+        [
+            (
+                "a.jsonl",
+                '{"id": "i-1", "type": "ACS::ECS::Instance"}\nnot json\n',
+                "a.jsonl:2: not JSON:",
+            ),
+            (
+                "b.jsonl",
+                '{"id": "i-1", "type": "ACS::ECS::Instance", "colour": 1}\n',
+                "b.jsonl:1: unknown key(s) ['colour']; expected ",
+            ),
+            ("c.jsonl", '{"id": "i-1"}\n', "c.jsonl:1: 'type' must be a resource type such as "),
+            ("d.json", '{"x": 1}', "d.json: an inventory is a list of resources, "),
+            ("e.txt", "", "e.txt: an inventory is a .json or .jsonl file, or a fixture file"),
+        ],
+    )
+    def test_malformed_inventories_name_file_and_line(self, tmp_path, name, text, message):
+        with pytest.raises(InventoryError) as caught:
+            read_inventory(_write(tmp_path / name, text))
+        assert str(caught.value).startswith(f"{tmp_path / name}".replace(name, "") + message)
+
+
+def _start_emulator(
+    *args: str, cwd: Path
+) -> tuple[subprocess.Popen[str], dict[str, str], list[str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rulekit", "emulator", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    env: dict[str, str] = {}
+    for line in process.stdout:
+        lines.append(line.rstrip("\n"))
+        if line.strip().startswith("export "):
+            key, _, value = line.strip()[len("export ") :].partition("=")
+            env[key] = value
+        if "Ctrl-C stops it" in line:
+            break
+    return process, env, lines
+
+
+class TestEmulatorCommand:
+    def test_serves_a_fixture_inventory_to_run_and_prints_what_to_export(self, tmp_path):
+        fixture = Path(__file__).parent.parent / "plugins/ecs/tests/fixtures/ecs_image.rulekit.yaml"
+        process, env, lines = _start_emulator("--inventory", str(fixture), cwd=tmp_path)
+        try:
+            url = env["RULEKIT_CONFIG_ENDPOINT"]
+            assert (
+                lines[0] == f"Config API emulator at {url} (loopback only; signature checking on)"
+            )
+            assert lines[1] == f"3 resource(s) from {fixture}"
+            assert url.startswith("http://127.0.0.1:") and env["RULEKIT_ENDPOINT"] == url
+            assert env["ALIBABA_CLOUD_ACCESS_KEY_ID"] == TEST_CREDENTIALS.access_key_id
+            assert env["ALIBABA_CLOUD_SECURITY_TOKEN"] == TEST_CREDENTIALS.security_token
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "rulekit",
+                    "run",
+                    "ecs-instance-image-check",
+                    "--params",
+                    "imageIds=m-bp1approved01",
+                    "--format",
+                    "json",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                cwd=tmp_path,
+                env={**os.environ, **env},
+            )
+            assert done.returncode == 0, done.stderr
+            [report] = json.loads(done.stdout)["rules"]
+            assert report["resources"] == 3
+            assert report["compliance"] == {"COMPLIANT": 1, "NON_COMPLIANT": 2}
+            # Signature checking is on: a wrong secret is refused.
+            bad = {**env, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "wrong"}
+            refused = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "rulekit",
+                    "run",
+                    "ecs-instance-image-check",
+                    "--params",
+                    "imageIds=m-1",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                cwd=tmp_path,
+                env={**os.environ, **bad},
+            )
+            assert refused.returncode == 1 and "SignatureDoesNotMatch" in refused.stderr
+        finally:
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=30)
+        assert process.returncode == 0
+        assert "200 config ListDiscoveredResources" in out
+        assert "400 config ListDiscoveredResources SignatureDoesNotMatch" in out
+        assert err.startswith("stopped: ")
+
+    def test_a_port_in_use_is_one_line(self, tmp_path, capsys):
+        import socket
+
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            assert main(["emulator", "--port", str(port)]) == 2
+        assert capsys.readouterr().err.startswith(
+            f"rulekit emulator: cannot listen on 127.0.0.1:{port}: "
+        )
+
+    def test_a_missing_inventory_is_a_usage_error(self, tmp_path, capsys):
+        assert main(["emulator", "--inventory", str(tmp_path / "nope.jsonl")]) == 2
+        assert capsys.readouterr().err == (
+            f"rulekit emulator: --inventory {tmp_path / 'nope.jsonl'}: no such file\n"
+        )
