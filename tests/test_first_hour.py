@@ -261,3 +261,31 @@ class TestEmulatorCommand:
         assert capsys.readouterr().err == (
             f"rulekit emulator: --inventory {tmp_path / 'nope.jsonl'}: no such file\n"
         )
+
+
+def test_the_fc_zip_leaves_out_pyyaml_by_its_record(tmp_path):
+    from rulekit.deploy.package import _trim
+
+    stage = tmp_path / "stage"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-compile",
+            "--target",
+            str(stage),
+            "PyYAML",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    (stage / "keep").mkdir()
+    (stage / "keep" / "mod.py").write_text("")
+    assert (stage / "yaml" / "__init__.py").exists()
+    _trim(stage)
+    assert sorted(p.name for p in stage.iterdir()) == ["keep"]

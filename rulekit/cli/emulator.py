@@ -73,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"{call.status} {call.product} {call.action}{detail}{count}", flush=True)
 
     emulator = Printing()
-    count = seed(emulator.store, resources)
+    seed(emulator.store, resources)
+    count = len(emulator.store)
     for stub in stubs:
         for product, actions in stub.items():
             for action, response in actions.items():

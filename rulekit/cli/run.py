@@ -89,7 +89,11 @@ def _table(collector: Collector, rules: list[str], errors: dict[str, int]) -> No
             + "  ".join(f"{counts[k]:>{len(k)}}" for k in kinds)
             + f"  {errors.get(name, 0):>6}"
         )
-    bad = [(rule, ev) for rule, ev in collector.rows if ev.compliance.value == "NON_COMPLIANT"]
+    # Sorted: a sweep fetches configurations concurrently, so arrival order varies by run.
+    bad = sorted(
+        ((rule, ev) for rule, ev in collector.rows if ev.compliance.value == "NON_COMPLIANT"),
+        key=lambda row: (rules.index(row[0]), row[1].resource_type, row[1].resource_id),
+    )
     if bad:
         print("\nNON_COMPLIANT:")
         for rule, ev in bad:

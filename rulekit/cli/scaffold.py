@@ -45,21 +45,21 @@ params: {{requiredTag: owner}}
 cases:
   - name: tagged resource is compliant
     resource:
-      id: {sample_id}
+      id: {sample_id}-1
       region: cn-hangzhou
       tags: {{owner: [platform-team]}}
       configuration: {{}}
     expect: COMPLIANT
   - name: untagged resource is non-compliant
     resource:
-      id: {sample_id}
+      id: {sample_id}-2
       region: cn-hangzhou
       configuration: {{}}
     expect: {{compliance: NON_COMPLIANT, annotation: "missing tag 'owner'"}}
   - name: the parameter changes the tag checked
     params: {{requiredTag: cost-center}}
     resource:
-      id: {sample_id}
+      id: {sample_id}-3
       tags: {{cost-center: ["42"]}}
     expect: COMPLIANT
 """
@@ -143,7 +143,7 @@ def _rule_files(
     func = _identifier(name)
     camel = "".join(part.capitalize() for part in func.split("_"))
     rule_name = func.replace("_", "-")
-    sample_id = f"{resource_type.split('::')[1].lower()}-sample-1"
+    sample_id = f"{resource_type.split('::')[1].lower()}-sample"
     _write(
         folder / f"{module.rsplit('.', 1)[-1]}.py",
         RULE_TEMPLATE.format(
@@ -206,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
     _event_file(
         root / "tests" / "events" / "untagged.json",
         resource_type,
-        f"{resource_type.split('::')[1].lower()}-sample-1",
+        f"{resource_type.split('::')[1].lower()}-sample-2",
         args.force,
     )
     print(f"next: rulekit test {root}   (or: pip install -e {root} && rulekit list)")

@@ -198,7 +198,7 @@ def _drop_distribution(stage: Path, name: str) -> None:
     """Delete every file an installed distribution's RECORD lists (and its dist-info)."""
     prefix = re.sub(r"[-_.]+", "_", name).lower()
     for info in stage.glob("*.dist-info"):
-        if info.name.lower().rsplit("-", 1)[0] != prefix:
+        if info.name[: -len(".dist-info")].lower().rsplit("-", 1)[0] != prefix:
             continue
         record = info / "RECORD"
         lines = record.read_text(encoding="utf-8").splitlines() if record.exists() else []
