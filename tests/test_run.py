@@ -280,7 +280,7 @@ class TestFixtureRecordApiCalls:
         args += ["--rule", "ecs-instance-image-owner-system", "--region", "cn-hangzhou"]
         assert main([*args, "-o", str(path)]) == 0
         out = capsys.readouterr().out
-        assert "(expect \"NON_COMPLIANT\"; 1 API response(s) as stubs)" in out
+        assert '(expect "NON_COMPLIANT"; 1 API response(s) as stubs)' in out
         data = yaml.safe_load(path.read_text())
         assert data["module"] == "rulekit_ecs"
         [case] = data["cases"]
