@@ -127,6 +127,23 @@ class Clause:
 
 
 @dataclass(frozen=True, eq=False)
+class _InvalidClause(Clause):
+    """A builder clause that did not validate: kept until ``condition_rule`` can report it with
+    the rule's name and file:line (the builder runs before the rule has either)."""
+
+    error: str = ""
+
+    def __post_init__(self) -> None:
+        pass
+
+    def params(self) -> set[str]:
+        return set()
+
+    def failure(self, resource: Resource, values: Mapping[str, Any]) -> dict[str, Any] | None:
+        raise RuleDefinitionError(self.error)
+
+
+@dataclass(frozen=True, eq=False)
 class Group:
     """``and`` / ``or`` over clauses and groups. ``data`` keeps any extra keys for export."""
 
@@ -266,10 +283,11 @@ class PathBuilder:
         if desired is not _NO_VALUE:
             data["desired"] = list(desired) if isinstance(desired, (tuple, set)) else desired
         data["children"] = []
+        where = f"path({self.feature_path!r}).{operator}"
         try:
-            return Clause(data, f"path({self.feature_path!r}).{operator}")
+            return Clause(data, where)
         except ConditionError as exc:
-            raise RuleDefinitionError(str(exc)) from None
+            return _InvalidClause(data, where, error=str(exc))
 
     def string_equals(self, v: Any) -> Clause:
         return self.op("StringEquals", v)
@@ -370,6 +388,9 @@ def condition_rule(
         group = condition if isinstance(condition, Group) else parse_condition(condition)
     except ConditionError as exc:
         raise RuleDefinitionError(f"rule {name!r} ({location}): {exc}") from None
+    for clause in group.clauses():
+        if isinstance(clause, _InvalidClause):
+            raise RuleDefinitionError(f"rule {name!r} ({location}): {clause.error}")
     needed = sorted(group.params())
     model = metadata.get("params")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import base64
 import json
 from typing import Any
@@ -255,9 +257,23 @@ class TestDefinitionTimeChecks:
             condition_rule("bad-condition", "ACS::ECS::Instance", condition)
         assert "test_conditions.py:" in str(caught.value)
 
-    def test_builder_rejects_at_once(self):
-        with pytest.raises(RuleDefinitionError, match="needs a number"):
-            path("$.Cpu").greater("lots")
+    def test_builder_errors_name_the_rule_and_its_file_line(self):
+        line = sys._getframe().f_lineno + 2
+        with pytest.raises(RuleDefinitionError) as caught:
+            condition_rule("cpu-rule", "ACS::ECS::Instance", path("$.Cpu").greater("lots"))
+        assert str(caught.value).startswith(
+            f"rule 'cpu-rule' ({__file__}:{line}): path('$.Cpu').Greater: "
+        )
+        assert "needs a number" in str(caught.value)
+        with pytest.raises(RuleDefinitionError) as bad_path:
+            condition_rule(
+                "path-rule",
+                "ACS::ECS::Instance",
+                all_of(path("$.Status").string_equals("Running"), path("$.A[").is_empty()),
+            )
+        assert str(bad_path.value).startswith(
+            f"rule 'path-rule' ({__file__}:{line + 6}): path('$.A[').IsEmpty: "
+        )
 
     def test_parameters_missing_from_the_params_model_are_a_definition_error(self):
         class P(Params):
