@@ -1,6 +1,8 @@
 """Load-time checks of a Python rule's code, run by the CLI (``rulekit list``, ``rulekit test``)
-rather than on the FC runtime path: every JSONPath string literal in the rule's function must
-parse, so a typo fails when the pack loads, naming the rule and ``file:line``.
+rather than on the FC runtime path: every literal JSONPath the rule's function reads
+(``resource["$.A"]``, ``resource.get("$.A")``, ``"$.A" in resource``) must parse, so a typo fails
+when the pack loads, naming the rule and ``file:line``. Computed paths are checked at first use
+(the rule's error then names the rule and the line).
 
 Example::
 
@@ -60,20 +62,50 @@ def api_calls(rule: Rule) -> tuple[set[tuple[str, str]], bool]:
     return calls, member
 
 
+_RESOURCE = "resource"  # the injectable name a rule's resource arrives under
+_PATH_METHODS = ("get", "find")
+
+
+def _literal(node: ast.AST) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _is_resource(node: ast.AST) -> bool:
+    return isinstance(node, ast.Name) and node.id == _RESOURCE
+
+
 def jsonpath_literals(rule: Rule) -> list[tuple[str, int]]:
-    """(literal, line) for each string constant in the rule's function that starts with ``$.``
-    or ``$[``. Empty when the source is not available (a rule built at run time)."""
+    """(path, line) for each *literal* JSONPath the rule's function reads: ``resource["..."]``,
+    ``resource.get("...")``, ``resource.find("...")`` and ``"..." in resource``. Computed paths
+    (``"$." + name``, f-strings) and other strings (annotation text such as ``"$.A is on"``)
+    are not paths here: a computed path is checked when it is first used. Empty when the
+    source is not available (a rule built at run time)."""
     parsed = _tree(rule)
     if parsed is None:
         return []
     tree, first = parsed
-    return [
-        (node.value, first + node.lineno - 1)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Constant)
-        and isinstance(node.value, str)
-        and node.value.startswith(("$.", "$["))
-    ]
+    found: list[tuple[str, int]] = []
+    for node in ast.walk(tree):
+        text: str | None = None
+        if isinstance(node, ast.Subscript) and _is_resource(node.value):
+            text = _literal(node.slice)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _PATH_METHODS
+            and _is_resource(node.func.value)
+            and node.args
+        ):
+            text = _literal(node.args[0])
+        elif (
+            isinstance(node, ast.Compare)
+            and _is_resource(node.comparators[-1])
+            and isinstance(node.ops[-1], (ast.In, ast.NotIn))
+        ):
+            text = _literal(node.left if len(node.ops) == 1 else node.comparators[-2])
+        if text is not None:
+            found.append((text, first + getattr(node, "lineno", 1) - 1))
+    return sorted(found, key=lambda item: item[1])
 
 
 def check_rule(rule: Rule) -> None:

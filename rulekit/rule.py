@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -59,6 +60,7 @@ INJECTABLE = ("resource", "params", "ctx")
 RESOURCE_TYPE_PATTERN = re.compile(r"^ACS::[A-Za-z0-9]+::[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$")
 log = logging.getLogger("rulekit.rule")
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_PACKAGE_DIR = os.path.dirname(__file__) + os.sep  # frames of rulekit itself
 _PREPARED_KEPT = 32  # distinct rule-parameter sets remembered per rule
 
 #: The rule parameter naming the rulekit rule a Config rule runs, so one deployed function can
@@ -345,11 +347,27 @@ class Rule:
         except Exception as exc:
             raise EvaluationError(
                 redact(
-                    f"rule {self.name!r} raised {type(exc).__name__} on {resource.type} "
-                    f"{resource.id}: {exc}"
+                    f"rule {self.name!r} ({self._raised_at(exc)}) raised {type(exc).__name__} "
+                    f"on {resource.type} {resource.id}: {exc}"
                 )
             ) from exc
         return evaluations
+
+    def _raised_at(self, exc: BaseException) -> str:
+        """``file:line`` in the rule's own code where ``exc`` passed last: the deepest frame in
+        the rule function's file, else outside rulekit, else the rule's definition."""
+        code = getattr(self.func, "__code__", None)
+        own_file = code.co_filename if code is not None else None
+        own = outside = None
+        tb = exc.__traceback__
+        while tb is not None:
+            filename = tb.tb_frame.f_code.co_filename
+            if filename == own_file:
+                own = f"{filename}:{tb.tb_lineno}"
+            elif not filename.startswith(_PACKAGE_DIR):
+                outside = f"{filename}:{tb.tb_lineno}"
+            tb = tb.tb_next
+        return own or outside or self.location
 
     def __repr__(self) -> str:
         return f"Rule({self.name!r}, resource_types={list(self.resource_types)!r})"

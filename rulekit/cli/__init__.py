@@ -74,6 +74,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except RulekitError as exc:
         print(f"rulekit {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        from ..testing.tracebacks import rule_traceback
+
+        shown = rule_traceback(exc)  # a rule raised: its own code's frames, not rulekit's
+        if shown:
+            print(shown, file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:  # pragma: no cover - interactive
         print(f"rulekit {args.command}: interrupted", file=sys.stderr)

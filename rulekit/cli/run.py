@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import sys
+import textwrap
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -76,6 +77,21 @@ class _Discard:
 
     def put(self, evaluations: Any, *, delete_mode: bool = False) -> None:
         pass
+
+
+class _RuleErrors(logging.Handler):
+    """Shows a sweep's per-resource errors on stderr; when a rule raised, with the traceback
+    of the rule's own code (the sweep logs the error and goes on with the next resource)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from .._redact import redact
+        from ..testing.tracebacks import rule_traceback
+
+        print(f"error: {redact(record.getMessage())}", file=sys.stderr)
+        for arg in record.args if isinstance(record.args, tuple) else ():
+            shown = rule_traceback(arg) if isinstance(arg, BaseException) else None
+            if shown:
+                print(textwrap.indent(shown, "  "), file=sys.stderr)
 
 
 def _table(collector: Collector, rules: list[str], errors: dict[str, int]) -> None:
@@ -162,6 +178,9 @@ def run(args: argparse.Namespace) -> int:
     names = [rule.name for rule in rules]
     # A dry run sweeps every rule, whatever its triggers: that warning is not news here.
     logging.getLogger("rulekit.dispatcher").setLevel(logging.ERROR)
+    sweep_log = logging.getLogger("rulekit.sweep")
+    shown = _RuleErrors(logging.ERROR)
+    sweep_log.addHandler(shown)
     code = EXIT_OK
     try:
         for rule in rules:
@@ -189,6 +208,8 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("\nrulekit run: interrupted; what was evaluated so far:", file=sys.stderr)
         code = 130
+    finally:
+        sweep_log.removeHandler(shown)
     if collector.progress:
         print(file=sys.stderr)
     if args.resource_id:

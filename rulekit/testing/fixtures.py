@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -340,7 +341,11 @@ def _expected_error(expect: Any, exc: Exception) -> str | None:
         if "match" in expect and str(expect["match"]) not in str(exc):
             return f"expected the {name} message to contain {expect['match']!r}, got: {exc}"
         return None
-    return f"{type(exc).__name__}: {exc}"
+    from .tracebacks import rule_traceback
+
+    shown = rule_traceback(exc)
+    message = f"{type(exc).__name__}: {exc}"
+    return message + ("\n" + textwrap.indent(shown, "  ") if shown else "")
 
 
 def compare(expect: Any, evaluations: list[Evaluation]) -> str | None:
