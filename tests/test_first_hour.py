@@ -289,3 +289,107 @@ def test_the_fc_zip_leaves_out_pyyaml_by_its_record(tmp_path):
     assert (stage / "yaml" / "__init__.py").exists()
     _trim(stage)
     assert sorted(p.name for p in stage.iterdir()) == ["keep"]
+
+
+SAMPLES = Path(__file__).parent / "sample_plugins"
+COMPUTED = SAMPLES / "computed_paths.py"
+
+
+def _line_of(text: str, path: Path = COMPUTED) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+class TestJsonPathCheck:
+    def test_computed_paths_and_path_like_text_load(self, capsys):
+        assert main(["-p", "sample_plugins.computed_paths", "list"]) == 0
+        assert "rds-net-type" in capsys.readouterr().out
+
+    def test_only_literal_path_arguments_are_checked(self):
+        from rulekit import Compliance, rule
+        from rulekit.lint import jsonpath_literals
+
+        @rule(resource_type=INSTANCE)
+        def reads(resource):
+            name = "Cpu"
+            a = resource["$.A"]
+            b = resource.get("B", 1)
+            c = "$.C" in resource or resource.find("$.D[*]")
+            d = resource.get("$." + name), resource.get(f"$.{name}")
+            note = "$.E is on"
+            return Compliance.COMPLIANT, (a, b, c, d, note)
+
+        assert [text for text, _ in jsonpath_literals(reads)] == ["$.A", "B", "$.C", "$.D[*]"]
+
+
+def _case(tmp_path: Path, rule: str, configuration: str) -> Path:
+    return _write(
+        tmp_path / f"{rule}.rulekit.yaml",
+        f"rule: {rule}\nmodule: sample_plugins.computed_paths\ncases:\n"
+        f"  - resource: {{id: r-1, configuration: {configuration}}}\n    expect: COMPLIANT\n",
+    )
+
+
+class TestRuleExceptions:
+    def test_rulekit_test_shows_the_rules_file_line_and_its_own_frames(self, tmp_path, capsys):
+        fixture = _case(tmp_path, "raises-in-helper", "{Cpu: 1, Memory: 0}")
+        assert main(["test", str(fixture)]) == 1
+        out = capsys.readouterr().out
+        call, helper = (
+            _line_of("if _ratio(resource) > 1:"),
+            _line_of('return resource.get("$.Cpu")'),
+        )
+        assert (
+            f"  EvaluationError: rule 'raises-in-helper' ({COMPUTED}:{helper}) raised "
+            "ZeroDivisionError on ACS::RDS::DBInstance r-1: division by zero\n"
+            "  Traceback (the rule's code):\n"
+            f'    File "{COMPUTED}", line {call}, in raises_in_helper\n'
+        ) in out
+        assert f'    File "{COMPUTED}", line {helper}, in _ratio\n' in out
+        assert "  ZeroDivisionError: division by zero\n" in out
+        assert "rulekit/rule.py" not in out and "dispatcher.py" not in out
+
+    def test_a_computed_path_is_checked_at_first_use(self, tmp_path, capsys):
+        fixture = _case(tmp_path, "computed-bad-path", "{}")
+        assert main(["test", str(fixture)]) == 1
+        out = capsys.readouterr().out
+        line = _line_of("resource.get(broken)")
+        assert (
+            f"rule 'computed-bad-path' ({COMPUTED}:{line}) raised PathError on "
+            "ACS::RDS::DBInstance r-1: invalid JSONPath '$.Disks[?(@.Size >'"
+        ) in out
+
+    def test_invoke_prints_the_rules_traceback_after_the_error_line(self, tmp_path, capsys):
+        event = tmp_path / "event.json"
+        event.write_text(
+            json.dumps(change_event("ACS::RDS::DBInstance", "r-1", {"Cpu": 1, "Memory": 0}))
+        )
+        code = main(
+            [
+                "-p",
+                "sample_plugins.computed_paths",
+                "invoke",
+                str(event),
+                "--rule",
+                "raises-in-helper",
+            ]
+        )
+        err = capsys.readouterr().err
+        assert code == 1
+        first, second, *rest = err.splitlines()
+        assert first.startswith("rulekit invoke: EvaluationError: rule 'raises-in-helper' (")
+        assert second == "Traceback (the rule's code):"
+        assert rest[-1] == "ZeroDivisionError: division by zero"
+        assert all("site-packages" not in line and "/rulekit/" not in line for line in rest)
+
+    def test_run_shows_the_rules_traceback_for_the_resource_that_failed(
+        self, emulator, monkeypatch, capsys
+    ):
+        emulator.store.add("ACS::RDS::DBInstance", "r-1", configuration={"Cpu": 1, "Memory": 0})
+        for key, value in emulator.environ().items():
+            monkeypatch.setenv(key, value)
+        code = main(["-p", "sample_plugins.computed_paths", "run", "raises-in-helper"])
+        captured = capsys.readouterr()
+        assert code == 0
+        assert "error: ACS::RDS::DBInstance r-1: rule 'raises-in-helper' (" in captured.err
+        assert "  Traceback (the rule's code):\n" in captured.err
+        assert "  ZeroDivisionError: division by zero" in captured.err

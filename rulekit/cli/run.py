@@ -80,18 +80,42 @@ class _Discard:
 
 
 class _RuleErrors(logging.Handler):
-    """Shows a sweep's per-resource errors on stderr; when a rule raised, with the traceback
-    of the rule's own code (the sweep logs the error and goes on with the next resource)."""
+    """Shows a sweep's per-resource errors on stderr (the sweep logs each and goes on); when a
+    rule raised, with the traceback of the rule's own code, which ``evaluate`` (wrapped by
+    :func:`_tracing`) kept by message."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.tracebacks: dict[str, str] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
         from .._redact import redact
-        from ..testing.tracebacks import rule_traceback
 
-        print(f"error: {redact(record.getMessage())}", file=sys.stderr)
-        for arg in record.args if isinstance(record.args, tuple) else ():
-            shown = rule_traceback(arg) if isinstance(arg, BaseException) else None
-            if shown:
+        message = redact(record.getMessage())
+        print(f"error: {message}", file=sys.stderr)
+        for error, shown in list(self.tracebacks.items()):
+            if error in message:
                 print(textwrap.indent(shown, "  "), file=sys.stderr)
+                break
+
+
+def _tracing(dispatcher: Any, errors: _RuleErrors) -> None:
+    """Keep the rule-code traceback of each EvaluationError the dispatcher's evaluate raises."""
+    from ..errors import EvaluationError
+    from ..testing.tracebacks import rule_traceback
+
+    evaluate = dispatcher.evaluate
+
+    def traced(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return evaluate(*args, **kwargs)
+        except EvaluationError as exc:
+            shown = rule_traceback(exc)
+            if shown:
+                errors.tracebacks[str(exc)] = shown
+            raise
+
+    dispatcher.evaluate = traced
 
 
 def _table(collector: Collector, rules: list[str], errors: dict[str, int]) -> None:
@@ -179,7 +203,7 @@ def run(args: argparse.Namespace) -> int:
     # A dry run sweeps every rule, whatever its triggers: that warning is not news here.
     logging.getLogger("rulekit.dispatcher").setLevel(logging.ERROR)
     sweep_log = logging.getLogger("rulekit.sweep")
-    shown = _RuleErrors(logging.ERROR)
+    shown = _RuleErrors()
     sweep_log.addHandler(shown)
     code = EXIT_OK
     try:
@@ -196,6 +220,7 @@ def run(args: argparse.Namespace) -> int:
                 api=CloudApi(client, environ=os.environ),
                 sweep=SweepOptions(concurrency=settings.sweep.concurrency, reserve=0),
             )
+            _tracing(dispatcher, shown)
             event = decode_event(dry_run_event(parameters))
             try:
                 result = dispatcher.dispatch(event, sink=_Discard())
