@@ -23,6 +23,7 @@ __all__ = [
     "EvaluationError",
     "EventError",
     "InventoryError",
+    "MissingStubError",
     "ParamsError",
     "PluginError",
     "RuleDefinitionError",
@@ -130,3 +131,8 @@ class DeliveryError(RulekitError):
 class InventoryError(RulekitError):
     """A resource inventory given to ``rulekit emulator`` is malformed: the message names the
     file, the line or item, and what is wrong."""
+
+
+class MissingStubError(RulekitError):
+    """A rule under test called an API its fixture (or ``invoke(api=...)``) does not stub: the
+    message names the product and action and shows the YAML to add."""

@@ -179,7 +179,10 @@ cases:
     def test_collection_errors_exit_2(self, tmp_path, capsys):
         _fixture(tmp_path, "bad.rulekit.yaml", "rule: [unclosed\n")
         assert main(["test", str(tmp_path)]) == 2
-        assert "not valid YAML" in capsys.readouterr().err
+        assert capsys.readouterr().err == (
+            f"rulekit test: {tmp_path / 'bad.rulekit.yaml'}:2:1: did not find expected ',' or "
+            "']' (while parsing a flow sequence)\n"
+        )
         assert main(["test", str(tmp_path / "missing")]) == 2
         assert "no such file or folder" in capsys.readouterr().err
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import base64
 import json
+import sys
 from typing import Any
 
 import pytest

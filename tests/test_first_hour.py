@@ -393,3 +393,71 @@ class TestRuleExceptions:
         assert "error: ACS::RDS::DBInstance r-1: rule 'raises-in-helper' (" in captured.err
         assert "  Traceback (the rule's code):\n" in captured.err
         assert "  ZeroDivisionError: division by zero" in captured.err
+
+
+class TestFixtureMessages:
+    def test_an_unknown_rule_is_one_error_per_file_with_line_and_suggestion(self, tmp_path, capsys):
+        fixture = _write(
+            tmp_path / "typo.rulekit.yaml",
+            "# a comment first\nrule: ecs-instance-image-chek\ncases:\n"
+            "  - {resource: {id: a}, expect: COMPLIANT}\n"
+            "  - {resource: {id: b}, expect: COMPLIANT}\n",
+        )
+        assert main(["test", str(fixture)]) == 1
+        out = capsys.readouterr().out
+        assert out.count("unknown rule") == 1
+        assert (
+            f"FAILED {fixture}: {fixture}:2: unknown rule 'ecs-instance-image-chek'; "
+            "did you mean 'ecs-instance-image-check'?\n"
+        ) in out
+        assert out.strip().splitlines()[-1] == "0 passed, 1 failed"
+
+    def test_an_unknown_rule_far_from_any_says_how_to_load_it(self, tmp_path, capsys):
+        fixture = _write(
+            tmp_path / "x.rulekit.json",
+            '{\n  "rule": "zzz",\n  "cases": [{"resource": {"id": "a"}, "expect": "COMPLIANT"}]\n}',
+        )
+        assert main(["test", str(fixture)]) == 1
+        assert (
+            f"{fixture}:2: unknown rule 'zzz'; load its module with 'module:' in the file, "
+            "-p MODULE, or an installed pack"
+        ) in capsys.readouterr().out
+
+    def test_json_syntax_errors_are_file_line_col(self, tmp_path, capsys):
+        fixture = _write(tmp_path / "x.rulekit.json", '{\n  "rule": "a",\n  "cases": [}\n')
+        assert main(["test", str(fixture)]) == 2
+        assert capsys.readouterr().err == (f"rulekit test: {fixture}:3:13: Expecting value\n")
+
+    def test_an_unstubbed_call_shows_the_yaml_to_add(self, tmp_path, capsys):
+        fixture = _write(
+            tmp_path / "owner.rulekit.yaml",
+            "rule: ecs-instance-image-owner-system\ncases:\n"
+            "  - {resource: {id: a, configuration: {ImageId: m}}, expect: COMPLIANT}\n",
+        )
+        assert main(["test", str(fixture)]) == 1
+        assert (
+            "  MissingStubError: the rule called Ecs.DescribeImages, which is not stubbed; add "
+            "its recorded JSON response to the fixture (file or case), e.g.:\n"
+            "  api:\n"
+            "    Ecs:\n"
+            "      DescribeImages: {...}   # the response body\n"
+            "  (`rulekit fixture record` records the responses of a live run)\n"
+        ) in capsys.readouterr().out
+
+    @pytest.mark.parametrize(
+        ("rtype", "hint"),
+        [
+            ("ACS::ECS::Instanse", "did you mean 'ACS::ECS::Instance'?"),
+            ("ACS::Foo::Bar", "the rule's types are ACS::ECS::Instance"),
+        ],
+    )
+    def test_an_unknown_resource_type_fails_the_case(self, tmp_path, capsys, rtype, hint):
+        fixture = _write(
+            tmp_path / "t.rulekit.yaml",
+            "rule: ecs-instance-image-check\nparams: {imageIds: m-1}\ncases:\n"
+            f"  - {{resource: {{id: i-1, type: '{rtype}'}}, expect: NOT_APPLICABLE}}\n",
+        )
+        assert main(["test", str(fixture)]) == 1
+        assert (
+            f"  RulekitError: unknown resource type '{rtype}' in 'resource'; {hint}\n"
+        ) in capsys.readouterr().out

@@ -11,6 +11,7 @@ import argparse
 import json
 import re
 import sys
+import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from ..testing.fixtures import (
     collect,
     modules_of,
     run_case,
+    unknown_rule,
 )
 from ..testing.session import Session
 from . import EXIT_FAILED, EXIT_OK, UsageError
@@ -132,6 +134,11 @@ def run(args: argparse.Namespace) -> int:
     for _module, file in modules_of(files):
         add_import_paths(file)
     plugins = load_plugins(args, [module for module, _ in modules_of(files)])
+    # A fixture for a rule that is not loaded: one problem for the file, not one per case.
+    unknown = {c.file: c.rule for c in cases if c.rule not in plugins.rules}
+    names = [r.name for r in plugins.rules]
+    problems += [unknown_rule(file, rule, names) for file, rule in unknown.items()]
+    cases = [c for c in cases if c.file not in unknown]
     if args.keyword:
         matches = keyword_matcher(args.keyword)
         cases = [c for c in cases if matches(c)]
@@ -195,7 +202,7 @@ def _text(
         print(f"FAILED {problem.file}: {problem.message}")
     for result in results:
         if result.status == "failed":
-            print(f"FAILED {_case_id(result.case)}\n  {result.message}")
+            print(f"FAILED {_case_id(result.case)}\n{textwrap.indent(result.message, '  ')}")
         elif verbose:
             print(f"{result.status.upper()} {_case_id(result.case)}")
     if uncovered:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import sys
-import textwrap
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -128,17 +127,21 @@ def _read(path: Path) -> Any:
     if path.suffix == ".json":
         try:
             return json.loads(text)
-        except ValueError as exc:
-            raise CollectionError(f"{path}: not valid JSON: {exc}") from None
+        except json.JSONDecodeError as exc:
+            raise CollectionError(f"{path}:{exc.lineno}:{exc.colno}: {exc.msg}") from None
     try:
         import yaml
-    except ImportError:  # pragma: no cover - PyYAML is a dependency of rulekit[cli]
-        raise CollectionError(
-            f"{path}: YAML fixtures need PyYAML: pip install 'rulekit[cli]'"
-        ) from None
+    except ImportError:  # pragma: no cover - PyYAML is a dependency of aliyun-config-rulekit
+        raise CollectionError(f"{path}: YAML fixtures need PyYAML: pip install PyYAML") from None
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         return yaml.load(text, Loader=loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = exc.problem or exc.context or "not valid YAML"
+        context = f" ({exc.context})" if exc.context and exc.problem else ""
+        raise CollectionError(f"{where}: {problem}{context}") from None
     except yaml.YAMLError as exc:
         raise CollectionError(f"{path}: not valid YAML: {exc}") from None
 
@@ -285,6 +288,7 @@ def _event(case: Case, session: Session) -> Any:
         "rule_parameters": case.params,
     }
     rtype = resource.get("type", rule.resource_types[0])
+    _check_type(rtype, rule)
     rid = str(resource.get("id", "fixture-resource"))
     if data.get("trigger") == SCHEDULED_NOTIFICATION:
         return scheduled_event(rtype, rid, resource.get("configuration") or {}, **kwargs)
@@ -299,6 +303,46 @@ def _event(case: Case, session: Session) -> Any:
     )
 
 
+def _check_type(resource_type: Any, rule: Any) -> None:
+    """A resource type neither Cloud Config records (as far as rulekit knows) nor the rule
+    declares is a typo until shown otherwise: the case fails instead of passing on a
+    NOT_APPLICABLE nobody meant."""
+    from ..resource_types import KNOWN_RESOURCE_TYPES, suggest
+
+    if resource_type in KNOWN_RESOURCE_TYPES or resource_type in rule.resource_types:
+        return
+    likely = suggest(str(resource_type)) if isinstance(resource_type, str) else None
+    hint = (
+        f"did you mean {likely!r}?"
+        if likely
+        else (f"the rule's types are {', '.join(rule.resource_types)}")
+    )
+    raise RulekitError(f"unknown resource type {resource_type!r} in 'resource'; {hint}")
+
+
+def unknown_rule(file: Path, rule: str, loaded: Iterable[str]) -> FileProblem:
+    """The one problem of a fixture file whose rule is not loaded: ``file:line`` of its
+    ``rule`` key, a did-you-mean, and how rules get loaded."""
+    import difflib
+
+    names = sorted(loaded)
+    line = 1
+    try:
+        for number, text in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+            if text.lstrip().startswith(("rule:", '"rule"')):
+                line = number
+                break
+    except OSError:
+        pass
+    close = difflib.get_close_matches(rule, names, n=1, cutoff=0.6)
+    hint = (
+        f"did you mean {close[0]!r}?"
+        if close
+        else "load its module with 'module:' in the file, -p MODULE, or an installed pack"
+    )
+    return FileProblem(file, f"{file}:{line}: unknown rule {rule!r}; {hint}")
+
+
 def run_case(case: Case, session: Session) -> CaseResult:
     """Run one case; never raises for a problem in the case (it becomes a failure)."""
     started = time.perf_counter()
@@ -308,10 +352,8 @@ def run_case(case: Case, session: Session) -> CaseResult:
     expect = case.data.get("expect")
     try:
         if case.rule not in session.plugins.rules:
-            raise RulekitError(
-                f"unknown rule {case.rule!r}; loaded: "
-                f"{', '.join(sorted(r.name for r in session.plugins.rules))}"
-            )
+            loaded = (r.name for r in session.plugins.rules)
+            raise RulekitError(unknown_rule(case.file, case.rule, loaded).message)
         event = _event(case, session)
         params = case.params or None  # an event file keeps its own ruleParameters
         evaluations = session.invoke(event, case.rule, params, case.api)
@@ -345,7 +387,7 @@ def _expected_error(expect: Any, exc: Exception) -> str | None:
 
     shown = rule_traceback(exc)
     message = f"{type(exc).__name__}: {exc}"
-    return message + ("\n" + textwrap.indent(shown, "  ") if shown else "")
+    return message + ("\n" + shown if shown else "")
 
 
 def compare(expect: Any, evaluations: list[Evaluation]) -> str | None:

@@ -25,6 +25,7 @@ from ..calls import CloudApi
 from ..config_api import ConfigApi
 from ..delivery import MemorySink
 from ..dispatcher import Dispatcher
+from ..errors import MissingStubError, RulekitError
 from ..evaluation import Evaluation
 from ..event import decode_event
 from ..loader import RuleSet
@@ -110,8 +111,31 @@ class Session:
             api=CloudApi(self._client, environ=emulator.environ()),
         )
         sink = MemorySink()
-        result = dispatcher.dispatch(decoded, sink=sink)
+        try:
+            result = dispatcher.dispatch(decoded, sink=sink)
+        except RulekitError as exc:
+            missing = _unstubbed(emulator)
+            if missing is None:
+                raise
+            raise missing from exc
         return result.evaluations
+
+
+def _unstubbed(emulator: ConfigEmulator) -> MissingStubError | None:
+    """The first call the emulator had no answer for, as an error that shows the stub to add."""
+    from ..endpoints import product
+
+    for call in emulator.calls:
+        if call.code == "InvalidAction.NotFound":
+            known = product(call.product)
+            name = known.name if known else call.product
+            return MissingStubError(
+                f"the rule called {name}.{call.action}, which is not stubbed; add its recorded "
+                f"JSON response to the fixture (file or case), e.g.:\n"
+                f"api:\n  {name}:\n    {call.action}: {{...}}   # the response body\n"
+                "(`rulekit fixture record` records the responses of a live run)"
+            )
+    return None
 
 
 def _with_params(decoded: Any, params: Mapping[str, Any]) -> Any:
