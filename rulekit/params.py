@@ -360,6 +360,42 @@ def _with_pydantic(model: type[P], values: dict[str, Any], raw: Mapping[str, Any
     return instance
 
 
+def check_defaults(model: type[Params]) -> None:
+    """Raise RuleDefinitionError for a field whose default is not a valid value of its type
+    (``enabled: bool = "nope"``): found when the rule is defined, not when the platform first
+    leaves the parameter unset. Simple types are checked without importing pydantic."""
+    fields = model.param_fields()
+    simple = not model.needs_pydantic()
+    for name, field in fields.items():
+        if field.required:
+            continue
+        value = _preprocess({name: field}, {field.key: field.default}).get(name, field.default)
+        if simple:
+            try:
+                _fast(field.annotation, value)
+                continue
+            except _Delegate:
+                pass  # not valid on the fast path: pydantic words the problem
+        from pydantic import TypeAdapter, ValidationError
+
+        try:
+            TypeAdapter(field.annotation).validate_python(value)
+        except ValidationError as exc:
+            reason = exc.errors()[0].get("msg", "invalid") if exc.errors() else "invalid"
+            raise RuleDefinitionError(
+                f"params model {model.__name__}: the default of {field.key!r} ({name}) is "
+                f"{field.default!r}, not a valid {_type_text(field.annotation)}: {reason}"
+            ) from None
+        except Exception:  # a type pydantic cannot adapt alone: the model build decides
+            continue
+
+
+def _type_text(annotation: Any) -> str:
+    if isinstance(annotation, type) and not typing.get_args(annotation):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
+
+
 def parse_params(model: type[P], raw: Mapping[str, Any]) -> P:
     """Validate ``raw`` rule parameters into ``model``.
 

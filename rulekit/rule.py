@@ -210,6 +210,9 @@ class Rule:
             raise self._error(f"params= must be a rulekit.Params subclass, got {params!r}")
         try:
             params.param_fields()
+            from .params import check_defaults
+
+            check_defaults(params)
             if params.needs_pydantic():  # build it now: a broken model fails at definition
                 from .params import _pydantic_model
 

@@ -461,3 +461,41 @@ class TestFixtureMessages:
         assert (
             f"  RulekitError: unknown resource type '{rtype}' in 'resource'; {hint}\n"
         ) in capsys.readouterr().out
+
+
+class TestParamsDefaults:
+    def test_an_invalid_default_is_a_definition_error(self):
+        from rulekit import Params, RuleDefinitionError, rule
+
+        class Flags(Params):
+            enabled: bool = "nope"
+
+        line = sys._getframe().f_lineno + 3
+        with pytest.raises(RuleDefinitionError) as caught:
+
+            @rule(resource_type=INSTANCE, params=Flags)
+            def flagged(resource, params):
+                return "COMPLIANT"
+
+        assert str(caught.value) == (
+            f"rule 'flagged' ({__file__}:{line}): params model Flags: the default of 'enabled' "
+            "(enabled) is 'nope', not a valid bool: Input should be a valid boolean, unable to "
+            "interpret input"
+        )
+
+    def test_valid_defaults_in_platform_form_are_accepted_without_pydantic(self):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys\nfrom rulekit import Params, rule\n"
+                "class P(Params):\n    ids: list[str] = 'a,b'\n    on: bool = 'true'\n"
+                "    n: int | None = None\n"
+                "@rule(resource_type='ACS::ECS::Instance', params=P)\n"
+                "def r(resource, params):\n    return 'COMPLIANT'\n"
+                "print('pydantic' in sys.modules)\n",
+            ],
+            capture_output=True,
+            text=True,
+        )
+        assert done.stdout.strip() == "False", done.stderr
