@@ -240,12 +240,7 @@ cases:
         data = json.loads(capsys.readouterr().out)
         assert (data["passed"], data["failed"]) == (10, 0)
         assert data["cases"][0]["status"] == "passed"
-        assert "ecs-instance-image-check" in data["uncovered"]
-
-    def test_uncovered_rules_are_reported_and_can_fail_the_run(self, capsys):
-        assert main(["test", str(REPO / "plugins" / "oss")]) == 0
-        assert "rules without fixtures (10)" in capsys.readouterr().out
-        assert main(["test", str(REPO / "plugins" / "oss"), "--require-coverage"]) == 1
+        assert data["uncovered"] == []  # only the pack under test counts, not every installed one
 
     def test_an_explicit_file_may_have_any_name(self, tmp_path, capsys):
         path = _fixture(

@@ -499,3 +499,96 @@ class TestParamsDefaults:
             text=True,
         )
         assert done.stdout.strip() == "False", done.stderr
+
+
+COVERAGE_FIXTURES = {
+    "python.rulekit.yaml": "rule: cov-python\nmodule: sample_plugins.coverage_pack\ncases:\n"
+    "  - {resource: {id: a, configuration: {Ok: true}}, expect: COMPLIANT}\n",
+    "condition.rulekit.yaml": "rule: cov-condition\nmodule: sample_plugins.coverage_pack\n"
+    "cases:\n"
+    "  - name: running with cpu\n"
+    "    resource: {id: a, configuration: {Status: Running, Cpu: 4, Memory: 0}}\n"
+    "    expect: COMPLIANT\n"
+    "  - name: stopped\n"
+    "    resource: {id: b, configuration: {Status: Stopped, Cpu: 4, Memory: 0}}\n"
+    "    expect: NON_COMPLIANT\n",
+}
+
+
+class TestCoverage:
+    def _fixtures(self, folder: Path) -> Path:
+        folder.mkdir(exist_ok=True)
+        for name, text in COVERAGE_FIXTURES.items():
+            _write(folder / name, text)
+        return folder
+
+    def test_the_report_says_which_rules_lack_what(self, tmp_path, capsys):
+        folder = self._fixtures(tmp_path / "fx")
+        assert main(["test", str(folder), "--require-coverage"]) == 1
+        out = capsys.readouterr().out
+        # Only the pack under test (the fixtures' module), not the installed ecs/oss/ram packs.
+        assert "rules without fixtures (1): cov-unfixtured\n" in out
+        assert (
+            "coverage required; missing for 3 rule(s):\n"
+            "  cov-condition: clause 3 ($.Memory GreaterOrEquals 4096) never decided a case\n"
+            "  cov-python: no passing NON_COMPLIANT case\n"
+            "  cov-unfixtured: no fixture case\n"
+            "3 passed, 0 failed\n"
+        ) in out
+
+    def test_complete_fixtures_satisfy_it(self, tmp_path, capsys):
+        folder = self._fixtures(tmp_path / "fx")
+        _write(
+            folder / "more.rulekit.yaml",
+            "rule: cov-condition\nmodule: sample_plugins.coverage_pack\ncases:\n"
+            "  - resource: {id: c, configuration: {Status: Running, Cpu: 1, Memory: 8192}}\n"
+            "    expect: COMPLIANT\n",
+        )
+        _write(
+            folder / "py2.rulekit.yaml",
+            "rule: cov-python\nmodule: sample_plugins.coverage_pack\ncases:\n"
+            "  - {resource: {id: d, configuration: {Ok: false}}, expect: NON_COMPLIANT}\n",
+        )
+        _write(
+            folder / "un.rulekit.yaml",
+            "rule: cov-unfixtured\nmodule: sample_plugins.coverage_pack\ncases:\n"
+            "  - {resource: {id: e}, expect: COMPLIANT}\n",
+        )
+        assert main(["test", str(folder), "--require-coverage"]) == 1  # cov-unfixtured: no NC
+        assert "  cov-unfixtured: no passing NON_COMPLIANT case\n" in capsys.readouterr().out
+        assert main(["test", str(folder), "--require-coverage", "-k", "not unfixtured"]) == 0
+        out = capsys.readouterr().out
+        assert "rules without fixtures" not in out and "coverage required" not in out
+
+    def test_k_does_not_make_filtered_rules_uncovered(self, capsys):
+        plugins = str(Path(__file__).parent.parent / "plugins")
+        assert main(["test", plugins, "-k", "oss", "--require-coverage"]) == 0
+        out = capsys.readouterr().out
+        assert "rules without fixtures" not in out
+        assert out.strip().splitlines()[-1] == "10 passed, 0 failed"
+
+    def test_json_report_has_the_gaps(self, tmp_path, capsys):
+        folder = self._fixtures(tmp_path / "fx")
+        assert main(["test", str(folder), "--require-coverage", "--format", "json"]) == 1
+        data = json.loads(capsys.readouterr().out)
+        assert data["uncovered"] == ["cov-unfixtured"]
+        assert data["coverage"]["cov-python"] == ["no passing NON_COMPLIANT case"]
+
+    def test_deciding_clauses_is_unique_cause(self):
+        from rulekit import Resource
+        from rulekit.conditions import all_of, any_of, path
+        from rulekit.testing.coverage import deciding_clauses
+
+        group = all_of(path("$.A").equals(1), any_of(path("$.B").equals(1), path("$.C").equals(1)))
+
+        def decided(config):
+            return deciding_clauses(
+                group,
+                Resource(id="r", type=INSTANCE, region="r", account_id="1", configuration=config),
+                {},
+            )
+
+        assert decided({"A": 1, "B": 1, "C": 0}) == [True, True, False]
+        assert decided({"A": 1, "B": 1, "C": 1}) == [True, False, False]
+        assert decided({"A": 0, "B": 1, "C": 0}) == [True, False, False]
+        assert decided({"A": 1, "B": 0, "C": 0}) == [False, True, True]

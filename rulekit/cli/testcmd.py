@@ -13,9 +13,12 @@ import re
 import sys
 import textwrap
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from ..rule import Rule
+from ..testing.coverage import new_report, record_case, rules_under_test
 from ..testing.fixtures import (
     Case,
     CaseResult,
@@ -139,16 +142,21 @@ def run(args: argparse.Namespace) -> int:
     names = [r.name for r in plugins.rules]
     problems += [unknown_rule(file, rule, names) for file, rule in unknown.items()]
     cases = [c for c in cases if c.file not in unknown]
+    # Coverage is about the packs and files under test, and -k filters what runs, not what is
+    # covered: both are decided on every collected case.
+    named = {c.rule for c in cases}
+    under_test = rules_under_test(plugins.rules, named, paths, set(args.plugin))
+    uncovered = sorted(r.name for r in under_test if r.name not in named)
+    counts = Counter(c.rule for c in cases)
     if args.keyword:
         matches = keyword_matcher(args.keyword)
         cases = [c for c in cases if matches(c)]
     session = Session(plugins)
     try:
         results = [run_case(case, session) for case in cases]
+        gaps = _coverage(under_test, counts, results, session) if args.require_coverage else {}
     finally:
         session.close()
-    covered = {c.rule for c in cases}
-    uncovered = sorted(r.name for r in plugins.rules if r.name not in covered)
     passed = sum(r.status == "passed" for r in results)
     failed = sum(r.status == "failed" for r in results) + len(problems)
     skipped = sum(r.status == "skipped" for r in results)
@@ -174,6 +182,7 @@ def run(args: argparse.Namespace) -> int:
                     ],
                     "problems": [{"file": str(p.file), "message": p.message} for p in problems],
                     "uncovered": uncovered,
+                    **({"coverage": gaps} if args.require_coverage else {}),
                 },
                 indent=2,
             )
@@ -188,11 +197,55 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.format != "json":
+        if gaps:
+            print(f"coverage required; missing for {len(gaps)} rule(s):")
+            for name, missing in gaps.items():
+                print(f"  {name}: " + "; ".join(missing))
         line = f"{passed} passed, {failed} failed"
         print(line + (f", {skipped} skipped" if skipped else ""))
-    if failed or (args.require_coverage and uncovered):
+    if failed or gaps:
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _coverage(
+    rules: list[Rule], counts: Counter[str], results: list[CaseResult], session: Session
+) -> dict[str, list[str]]:
+    """What each rule under test lacks for --require-coverage (rules lacking nothing left out)."""
+    reports = {rule.name: new_report(rule, counts[rule.name]) for rule in rules}
+    for result in results:
+        report = reports.get(result.case.rule)
+        if report is None:
+            continue
+        report.ran = True
+        if result.status != "passed":
+            continue
+        rule = session.rule(result.case.rule)
+        resource = values = None
+        if rule.condition is not None:
+            resource, values = _as_the_rule_saw_it(result.case, rule, session)
+        outcomes = [ev.compliance.value for ev in result.evaluations]
+        record_case(report, rule, outcomes, resource, values)
+    return {name: r.missing() for name, r in sorted(reports.items()) if r.missing()}
+
+
+def _as_the_rule_saw_it(case: Case, rule: Rule, session: Session) -> tuple[Any, Any]:
+    """The resource and parameter values a condition rule judged in ``case`` (None, None when
+    they cannot be rebuilt: an OVERSIZE or periodic event, bad parameters)."""
+    from ..errors import RulekitError
+    from ..event import decode_event
+    from ..testing.fixtures import case_event
+
+    try:
+        event = decode_event(case_event(case, session))
+        parameters = case.params or event.rule_parameters or {}
+        params = rule.configure(parameters).params
+    except RulekitError:
+        return None, None
+    if event.resource is None or event.oversize:
+        return None, None
+    values = params.model_dump(by_alias=True) if hasattr(params, "model_dump") else params
+    return event.resource, values
 
 
 def _text(
@@ -225,7 +278,10 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument(
-        "--require-coverage", action="store_true", help="fail when a loaded rule has no fixture"
+        "--require-coverage",
+        action="store_true",
+        help="fail unless every rule under test has a COMPLIANT and a NON_COMPLIANT case "
+        "(and, for condition rules, every clause decided some case)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show passing cases too")
     parser.set_defaults(run=run)

@@ -257,7 +257,8 @@ def add_import_paths(file: Path) -> None:
 
 
 # -- running ---------------------------------------------------------------------------------
-def _event(case: Case, session: Session) -> Any:
+def case_event(case: Case, session: Session) -> Any:
+    """The platform event a case runs on (its ``event``, or one built from its ``resource``)."""
     data = case.data
     if "event" in data and "resource" in data:
         raise RulekitError("a case gives either 'resource' or 'event', not both")
@@ -354,7 +355,7 @@ def run_case(case: Case, session: Session) -> CaseResult:
         if case.rule not in session.plugins.rules:
             loaded = (r.name for r in session.plugins.rules)
             raise RulekitError(unknown_rule(case.file, case.rule, loaded).message)
-        event = _event(case, session)
+        event = case_event(case, session)
         params = case.params or None  # an event file keeps its own ruleParameters
         evaluations = session.invoke(event, case.rule, params, case.api)
     except RulekitError as exc:
