@@ -592,3 +592,84 @@ class TestCoverage:
         assert decided({"A": 1, "B": 1, "C": 1}) == [True, False, False]
         assert decided({"A": 0, "B": 1, "C": 0}) == [True, False, False]
         assert decided({"A": 1, "B": 0, "C": 0}) == [False, True, True]
+
+
+class TestFixtureSchema:
+    def _validator(self):
+        import jsonschema
+
+        schema = json.loads(
+            Path(__import__("rulekit.testing", fromlist=["x"]).__file__)
+            .with_name("fixture.schema.json")
+            .read_text()
+        )
+        jsonschema.Draft202012Validator.check_schema(schema)
+        return jsonschema.Draft202012Validator(schema)
+
+    def test_every_shipped_and_scaffolded_fixture_validates(self, tmp_path):
+        import yaml
+
+        assert main(["new", "pack", "acme", "--dir", str(tmp_path)]) == 0
+        repo = Path(__file__).parent.parent
+        files = [*repo.glob("plugins/*/tests/fixtures/*.rulekit.yaml"), *tmp_path.rglob("*.yaml")]
+        assert len(files) >= 14
+        validator = self._validator()
+        for file in files:
+            errors = list(validator.iter_errors(yaml.safe_load(file.read_text())))
+            assert not errors, (file, [e.message for e in errors])
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "rule: r\ncases:\n  - {resource: {id: a}, expected: COMPLIANT}\n",
+            "rule: r\ncases:\n  - {resource: {id: a}, expect: COMPLAINT}\n",
+            "rule: r\nexpected: x\ncases:\n  - {resource: {id: a}, expect: COMPLIANT}\n",
+            "rule: r\ncases:\n  - {resource: {id: a, type: 'ACS::ECS'}, expect: COMPLIANT}\n",
+            "rule: r\ncases: []\n",
+        ],
+    )
+    def test_it_rejects_what_rulekit_test_rejects(self, text):
+        import yaml
+
+        assert list(self._validator().iter_errors(yaml.safe_load(text)))
+
+    def test_rulekit_new_names_the_installed_schema(self, tmp_path, capsys):
+        args = ["new", "rule", "tagged", "--resource-type", INSTANCE, "--dir", str(tmp_path)]
+        assert main(args) == 0
+        first = (tmp_path / "tagged.rulekit.yaml").read_text().splitlines()[0]
+        import rulekit.testing
+
+        schema = Path(rulekit.testing.__file__).with_name("fixture.schema.json")
+        assert first == f"# yaml-language-server: $schema={schema.as_uri()}"
+        assert schema.is_file()
+
+    def test_new_pack_depends_on_the_distribution_and_writes_an_event(self, tmp_path):
+        assert main(["new", "pack", "acme", "--dir", str(tmp_path)]) == 0
+        root = tmp_path / "rulekit-acme"
+        assert 'dependencies = ["aliyun-config-rulekit"]' in (root / "pyproject.toml").read_text()
+        event = json.loads((root / "tests" / "events" / "untagged.json").read_text())
+        item = event["invokingEvent"]["configurationItem"]
+        assert (item["resourceType"], item["resourceId"]) == (INSTANCE, "ecs-sample-2")
+
+
+def test_the_pytest_plugin_shows_the_rules_traceback(pytester, monkeypatch):
+    monkeypatch.setenv("RULEKIT_LOAD_PLUGINS", "")
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent))
+    pytester.makefile(
+        ".rulekit.yaml",
+        helper="rule: raises-in-helper\nmodule: sample_plugins.computed_paths\ncases:\n"
+        "  - {resource: {id: r-1, configuration: {Cpu: 1, Memory: 0}}, expect: COMPLIANT}\n",
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*EvaluationError: rule 'raises-in-helper' (*computed_paths.py:*) raised "
+            "ZeroDivisionError*",
+            "Traceback (the rule's code):",
+            '*File "*computed_paths.py", line *, in raises_in_helper',
+            '*File "*computed_paths.py", line *, in _ratio',
+            "ZeroDivisionError: division by zero",
+        ]
+    )
+    assert "rulekit/rule.py" not in result.stdout.str()
