@@ -2,7 +2,8 @@
 virtualenv, then the commands of docs/cli.md's "From a plain install to a deployment" exactly as
 printed there: new pack -> test -> invoke -> package -> export, and `rulekit emulator` with
 `rulekit run` against it. Each output line the doc shows must appear, in order (ports, sizes and
-file counts may differ; `...` stands for anything).
+file counts may differ; `...` stands for anything). Then every other subcommand once, and the
+README's "Write, test, package" block as printed.
 
 It needs the package index (pip resolves the dependencies and `rulekit package` downloads the
 FC target's wheels); pip's cache makes reruns fast.
@@ -192,3 +193,24 @@ def test_the_documented_loop_from_a_wheel_install(tmp_path):
         rest, err = emulator.communicate(timeout=30)
     assert emulator.returncode == 0, err
     _assert_shown(emulator_shown, "".join(printed) + rest)
+
+    # The README's "Write, test, package" block, as printed, in a shell where the set-up's
+    # activation put `rulekit` on PATH.
+    readme = (REPO / "README.md").read_text()
+    block = readme[readme.index("## Write, test, package") :]
+    commands = re.search(r"```sh\n(.*?)```", block, re.S)
+    assert commands is not None
+    folder = work / "readme"
+    folder.mkdir()
+    quick = subprocess.run(
+        ["bash", "-c", activate + "set -e\n" + commands.group(1)],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert quick.returncode == 0, quick.stdout + quick.stderr
+    assert "3 passed, 0 failed" in quick.stdout
+    assert (folder / "report.xml").exists() and (folder / "deploy" / "main.tf").exists()
+    assert (folder / "deploy" / "rulekit-fc-py310.zip").exists()
