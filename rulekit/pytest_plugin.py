@@ -63,6 +63,13 @@ class RulekitFile(pytest.File):
             session.plugins.add_module(module, origin=f"fixture {file}")
         for problem in problems:
             yield RulekitProblem.from_parent(self, name="(fixture)", problem=problem)
+        if cases and cases[0].rule not in session.plugins.rules:  # one failure, not one per case
+            from .testing.fixtures import unknown_rule
+
+            loaded = [r.name for r in session.plugins.rules]
+            problem = unknown_rule(self.path, cases[0].rule, loaded)
+            yield RulekitProblem.from_parent(self, name="(fixture)", problem=problem)
+            return
         for case in cases:
             yield RulekitCase.from_parent(self, name=f"{case.rule}::{case.name}", case=case)
 
@@ -99,7 +106,7 @@ class RulekitProblem(pytest.Item):
         raise CaseFailed(self.problem.message)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        return f"{self.problem.file}: {excinfo.value}"
+        return self.problem.located
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, "(fixture)"

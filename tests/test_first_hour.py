@@ -407,7 +407,7 @@ class TestFixtureMessages:
         out = capsys.readouterr().out
         assert out.count("unknown rule") == 1
         assert (
-            f"FAILED {fixture}: {fixture}:2: unknown rule 'ecs-instance-image-chek'; "
+            f"FAILED {fixture}:2: unknown rule 'ecs-instance-image-chek'; "
             "did you mean 'ecs-instance-image-check'?\n"
         ) in out
         assert out.strip().splitlines()[-1] == "0 passed, 1 failed"
@@ -673,3 +673,20 @@ def test_the_pytest_plugin_shows_the_rules_traceback(pytester, monkeypatch):
         ]
     )
     assert "rulekit/rule.py" not in result.stdout.str()
+
+
+def test_the_pytest_plugin_reports_an_unknown_rule_once_per_file(pytester, monkeypatch):
+    monkeypatch.setenv("RULEKIT_LOAD_PLUGINS", "oss")
+    pytester.makefile(
+        ".rulekit.yaml",
+        typo="rule: oss-bucket-public-write-prohibitd\ncases:\n"
+        "  - {resource: {id: a}, expect: COMPLIANT}\n  - {resource: {id: b}, expect: COMPLIANT}\n",
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*typo.rulekit.yaml:1: unknown rule 'oss-bucket-public-write-prohibitd'; did you mean "
+            "'oss-bucket-public-write-prohibited'?"
+        ]
+    )

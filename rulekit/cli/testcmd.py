@@ -252,7 +252,7 @@ def _text(
     results: list[CaseResult], problems: list[FileProblem], uncovered: list[str], verbose: bool
 ) -> None:
     for problem in problems:
-        print(f"FAILED {problem.file}: {problem.message}")
+        print(f"FAILED {problem.located}")
     for result in results:
         if result.status == "failed":
             print(f"FAILED {_case_id(result.case)}\n{textwrap.indent(result.message, '  ')}")

@@ -93,6 +93,13 @@ class FileProblem:
     def id(self) -> str:
         return f"{self.file}"
 
+    @property
+    def located(self) -> str:
+        """The message with the file in front (once: some messages start with file:line)."""
+        if self.message.startswith(f"{self.file}:"):
+            return self.message
+        return f"{self.file}: {self.message}"
+
 
 @dataclass
 class Case:
