@@ -126,6 +126,47 @@ class TestInventory:
         stored = store.get(INSTANCE, "i-2", "cn-beijing")
         assert stored is not None and stored.configuration == {"Cpu": 4}
 
+    @pytest.mark.parametrize(
+        "model",
+        [
+            "GetDiscoveredResourceResponseBodyDiscoveredResourceDetail",
+            "ListDiscoveredResourcesResponseBodyDiscoveredResourceProfilesDiscoveredResourceProfileList",
+        ],
+    )
+    def test_every_field_of_the_official_sdk_models_is_accepted(self, tmp_path, model):
+        # Oracle: the official SDK's response models (alibabacloud-config20200907), not ours.
+        from alibabacloud_config20200907 import models
+
+        values = {
+            "AccountId": 1000000000009999,
+            "AvailabilityZone": "cn-hangzhou-h",
+            "ComplianceType": "COMPLIANT",
+            "Configuration": '{"Cpu": 2}',
+            "Region": "cn-hangzhou",
+            "ResourceCreationTime": 1600000000000,
+            "ResourceDeleted": 0,
+            "ResourceGroupId": "rg-1",
+            "ResourceId": "i-1",
+            "ResourceName": "web",
+            "ResourceStatus": "Running",
+            "ResourceType": INSTANCE,
+            "Tags": '{"env": ["prod"]}',
+            "UpdateTime": 1600000000000,
+            "Version": 3,
+            "VSwitchId": "vsw-1",
+            "VpcId": "vpc-1",
+        }
+        serialised = getattr(models, model)().from_map(values).to_map()
+        assert len(serialised) >= 12  # the model knows most of these fields
+        path = _write(tmp_path / "one.json", json.dumps([serialised]))
+        [item] = read_inventory(path)
+        assert (item["id"], item["account_id"], item["deleted"]) == (
+            "i-1",
+            "1000000000009999",
+            True,
+        )
+        assert item["tags"] == {"env": ["prod"]}
+
     def test_a_get_discovered_resource_response(self, tmp_path):
         response = {
             "RequestId": "x",

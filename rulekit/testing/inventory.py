@@ -45,15 +45,27 @@ _PLATFORM_KEYS = {
     "ResourceStatus": "status",
 }
 _FIXTURE_KEYS = set(_PLATFORM_KEYS.values())
-# Fields of GetDiscoveredResource that the emulator does not serve from an inventory.
-_IGNORED_PLATFORM_KEYS = {"AvailabilityZone", "ResourceCreationTime", "ResourceDeleted"}
+# Other fields of GetDiscoveredResource's DiscoveredResourceDetail and of ListDiscoveredResources'
+# profiles (as the official SDK models name them): accepted, not served from an inventory.
+_IGNORED_PLATFORM_KEYS = {
+    "AvailabilityZone",
+    "ComplianceType",
+    "ResourceCreationTime",
+    "ResourceDeleted",
+    "UpdateTime",
+    "Version",
+    "VSwitchId",
+    "VpcId",
+}
 
 
 def _normalise(item: Any, where: str, default_type: str | None) -> InventoryResource:
     if not isinstance(item, dict):
         raise InventoryError(f"{where}: a resource is a JSON object, got {type(item).__name__}")
+    deleted = False
     if any(key in _PLATFORM_KEYS for key in item):
         unknown = set(item) - set(_PLATFORM_KEYS) - _IGNORED_PLATFORM_KEYS
+        deleted = item.get("ResourceDeleted") == 0  # the platform's 0 means deleted
         item = {_PLATFORM_KEYS[k]: v for k, v in item.items() if k in _PLATFORM_KEYS}
     else:
         unknown = set(item) - _FIXTURE_KEYS
@@ -94,6 +106,7 @@ def _normalise(item: Any, where: str, default_type: str | None) -> InventoryReso
         "name": item.get("name"),
         "status": item.get("status", "Running"),
         "resource_group_id": item.get("resource_group_id"),
+        "deleted": deleted,
     }
 
 
