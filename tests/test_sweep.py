@@ -139,9 +139,10 @@ class TestBadInput:
 
         def broken(params: dict[str, str]) -> dict[str, Any]:
             body = original(params)
-            body["DiscoveredResourceProfiles"]["DiscoveredResourceProfileList"].append(
-                {"ResourceType": TYPE, "Region": "cn-hangzhou"}
-            )
+            if params["ResourceDeleted"] == "1":
+                body["DiscoveredResourceProfiles"]["DiscoveredResourceProfileList"].append(
+                    {"ResourceType": TYPE, "Region": "cn-hangzhou"}
+                )
             return body
 
         emulator.handle("config", "ListDiscoveredResources", broken)
@@ -216,8 +217,9 @@ def test_aggregator_sweeps_use_the_aggregate_apis(emulator, fc_context):
         TYPE, "i-member", account_id="2000000000005678", configuration={"ImageId": "m-ok"}
     )
     _sweep(emulator, fc_context, RULEKIT_AGGREGATOR_ID="ca-1234")
-    [listing] = emulator.calls_of("ListAggregateDiscoveredResources")
-    assert listing.params["AggregatorId"] == "ca-1234"
+    retained, deleted = emulator.calls_of("ListAggregateDiscoveredResources")
+    assert retained.params["AggregatorId"] == deleted.params["AggregatorId"] == "ca-1234"
+    assert (retained.params["ResourceDeleted"], deleted.params["ResourceDeleted"]) == ("1", "0")
     [fetch] = emulator.calls_of("GetAggregateDiscoveredResource")
     assert fetch.params["ResourceAccountId"] == "2000000000005678"
     [ev] = emulator.evaluations
