@@ -269,6 +269,7 @@ class Scope:
         rule = mapping.get("ConfigRule")
         if isinstance(rule, Mapping) and mapping.keys() <= {"ConfigRule", *_RESPONSE_FIELDS}:
             mapping = rule
+        pasted = rule is mapping or not RULE_FIELDS.isdisjoint(mapping)
         kwargs: dict[str, Any] = {}
         legacy: Any = None
         for key, value in mapping.items():
@@ -289,7 +290,7 @@ class Scope:
         if legacy and not kwargs.get("resource_types"):
             kwargs["resource_types"] = legacy
         scope = cls(**kwargs)
-        if len(scope.tags) > 1 and not kwargs.get("tag_logic"):
+        if pasted and len(scope.tags) > 1 and not kwargs.get("tag_logic"):
             # GetConfigRule does not return TagKeyLogicScope for rules created with TagsScope: a
             # pasted AND rule would silently become OR (docs/scope.md).
             warnings.warn(
