@@ -159,7 +159,7 @@ class CloudApi:
                     position = body.get("Marker") if body.get("IsTruncated") is True else None
                 if not position:
                     return
-                if position in positions:
+                if str(position) in positions:
                     raise _paging_loop(action, f"{style} {position!r:.40} came back a second time")
                 positions.add(str(position))
                 continue

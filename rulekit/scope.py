@@ -267,6 +267,8 @@ class Scope:
         if not isinstance(mapping, Mapping):
             raise ScopeError(f"a scope must be a mapping, got {type(mapping).__name__}")
         rule = mapping.get("ConfigRule")
+        if "ConfigRule" in mapping and not isinstance(rule, Mapping):
+            raise ScopeError(f"ConfigRule must be the rule's object, got {type(rule).__name__}")
         if isinstance(rule, Mapping) and mapping.keys() <= {"ConfigRule", *_RESPONSE_FIELDS}:
             mapping = rule
         pasted = rule is mapping or not RULE_FIELDS.isdisjoint(mapping)
@@ -282,7 +284,7 @@ class Scope:
                         'the legacy Scope field must be {"ComplianceResourceTypes": [...]}, '
                         f"got {value!r:.80}"
                     )
-                legacy = value["ComplianceResourceTypes"]
+                legacy = _ids(value["ComplianceResourceTypes"], "Scope.ComplianceResourceTypes")
             elif key not in RULE_FIELDS and key not in _RESPONSE_FIELDS:
                 raise ScopeError(
                     f"unknown scope field {key!r}; expected one of {', '.join(API_FIELDS)}"

@@ -171,7 +171,11 @@ def run(args: argparse.Namespace) -> int:
                 config=config,
                 hooks=plugins.hook,
                 api=CloudApi(client, environ=os.environ),
-                sweep=SweepOptions(concurrency=settings.sweep.concurrency, reserve=0),
+                sweep=SweepOptions(
+                    concurrency=settings.sweep.concurrency,
+                    reserve=0,
+                    deleted_lookback_days=settings.sweep.deleted_lookback_days,
+                ),
             )
             event = decode_event(dry_run_event(parameters))
             try:
