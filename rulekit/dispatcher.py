@@ -259,7 +259,7 @@ class Dispatcher:
         undecided = prepared.scope.why_undecided(resource)
         if undecided is None:
             return Outcome(
-                f"{resource.type} {resource.id}", self.evaluate(prepared, resource, ctx, ordering)
+                f"{resource.type} {resource.id}", self._evaluate(prepared, resource, ctx, ordering)
             )
         log.warning("rule %s: %s", prepared.rule.name, undecided)
         if ctx is not None:
@@ -286,7 +286,16 @@ class Dispatcher:
         """Scope check, then the rule; every evaluation completed with region, account and the
         event's ordering timestamp (``ctx``'s, or ``ordering`` without one). ``ctx`` is None only
         when neither the rule nor a ``rulekit_evaluations`` hook takes one: the hooks run with
-        a context. The scope must be decidable (:meth:`judge` checks it)."""
+        a context. The evaluations of :meth:`judge`."""
+        return self.judge(prepared, resource, ctx, ordering).evaluations
+
+    def _evaluate(
+        self,
+        prepared: Prepared,
+        resource: Resource,
+        ctx: Context | None,
+        ordering: int | None,
+    ) -> list[Evaluation]:
         if ctx is not None:
             ordering = ctx.ordering_timestamp
         reason = prepared.scope.why_out_of_scope(resource, self.folders)
