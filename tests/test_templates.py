@@ -17,8 +17,11 @@ from template_reference import (
 )
 
 from rulekit import ConfigurationError
+from rulekit.cli import main
 from rulekit.deploy import Deployment, render
+from rulekit.handler import run
 from rulekit.plugins import Plugins
+from rulekit.testing import change_event
 
 PACKS = Plugins.from_env({"RULEKIT_LOAD_PLUGINS": "ecs,oss,ram"})
 EXTRA = Plugins.from_env(
@@ -233,9 +236,7 @@ def test_two_rules_that_would_be_one_template_resource_are_refused():
 
 class TestAggregate:
     def test_account_and_folder_scopes_are_refused_for_one_account(self):
-        with pytest.raises(
-            ConfigurationError, match=r"group-condition.*AccountIdsScope.*--aggregator-id"
-        ):
+        with pytest.raises(ConfigurationError, match=r"AccountIdsScope.*--aggregator-id"):
             Deployment.from_rules(GROUP.rules)
 
     def test_a_bad_aggregator_id_is_refused(self):
@@ -302,3 +303,34 @@ class TestCompliancePack:
             render(_deployment(pack="p", conditions="platform"), "terraform")
         files = render(_deployment(pack="p", conditions="platform"), "api")
         assert _problems(files) == []
+
+
+class TestCli:
+    def test_aggregate_pack_in_the_api_format(self, tmp_path, capsys):
+        argv = ["export", "--format", "api", "-o", str(tmp_path), "--aggregator-id", AGGREGATOR]
+        assert main([*argv, "--compliance-pack", "org-pack"]) == 0
+        document = json.loads((tmp_path / "config-rules.json").read_text())
+        assert validate_api(document) == []
+        assert document["requests"][-1]["Action"] == "CreateAggregateCompliancePack"
+        assert document["requests"][-1]["Parameters"]["CompliancePackName"] == "org-pack"
+
+    def test_ros_refuses_aggregate_rules_with_the_reason(self, tmp_path, capsys):
+        argv = ["export", "--format", "ros", "-o", str(tmp_path), "--aggregator-id", AGGREGATOR]
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert "ROS cannot deploy aggregate rules" in err and "ConfigRuleId" in err
+        assert not (tmp_path / "template.ros.yaml").exists()
+
+
+def test_the_function_enforces_account_scope_of_an_aggregate_rule(emulator, fc_context):
+    """Terraform's aggregate rule has no account_ids_scope: the function filters by itself."""
+    env = emulator.environ(
+        RULEKIT_RULES="sample_rules.group_scoped", RULEKIT_RULE="account-function"
+    )
+    results = {}
+    for account in ("111", "999"):
+        event = change_event("ACS::OSS::Bucket", "bucket-a", {}, account_id=account)
+        results[account] = run(event, fc_context, environ=env)
+    verdicts = {str(e["accountId"]): e["complianceType"] for e in emulator.evaluations}
+    assert verdicts == {"111": "COMPLIANT", "999": "NOT_APPLICABLE"}
+    assert all(r["delivered"] == 1 for r in results.values())

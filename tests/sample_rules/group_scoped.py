@@ -18,3 +18,9 @@ group_condition = condition_rule(
 def group_function(resource):
     """A function rule scoped to accounts and folders."""
     return Compliance.COMPLIANT
+
+
+@rule(resource_type="ACS::OSS::Bucket", scope={"AccountIdsScope": "111"})
+def account_function(resource):
+    """A function rule for one member account of the group."""
+    return Compliance.COMPLIANT
