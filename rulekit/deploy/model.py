@@ -224,17 +224,19 @@ class Deployment:
             actions.update(f"{product.lower()}:{action}" for product, action in calls)
             if member:
                 actions.add("sts:AssumeRole")
-        seen: dict[str, str] = {}
-        for spec in specs:  # one template resource per rule: names must not collide
-            other = seen.setdefault(spec.ident, spec.name)
-            if other != spec.name or sum(s.name == spec.name for s in specs) > 1:
+        by_ident: dict[str, ConfigRuleSpec] = {}
+        for spec in specs:  # one template resource per rule: identifiers must not collide
+            other = by_ident.setdefault(spec.ident, spec)
+            if other is not spec:
                 raise ConfigurationError(
-                    f"rules {other!r} and {spec.name!r} (packs {spec.rule.pack!r}, ...) would be "
-                    f"one template resource {spec.ident!r}: rename one or export the packs apart"
+                    f"rules {other.name!r} (pack {other.rule.pack}, {other.rule.location}) and "
+                    f"{spec.name!r} (pack {spec.rule.pack}, {spec.rule.location}) would be one "
+                    f"template resource {spec.ident!r}: rename one or export the packs apart"
                 )
         if not specs:
             raise ConfigurationError(
-                "no rules to export: install a pack, set RULEKIT_RULES or pass -p MODULE"
+                "no rules to export: name a pack (folder, entry-point or distribution name) or "
+                "install one"
             )
         deployment = cls(specs, sorted(actions), list(packs), **settings)
         if deployment.config_region not in CONFIG_REGIONS:
@@ -243,8 +245,8 @@ class Deployment:
                 f"{deployment.config_region!r}"
             )
         env = deployment.environment
-        # Always set: unset would load every pack the zip holds, not the ones exported.
-        env.setdefault("RULEKIT_LOAD_PLUGINS", ",".join(packs))
+        if packs:  # exactly the exported packs, whatever else the zip holds
+            env.setdefault("RULEKIT_LOAD_PLUGINS", ",".join(packs))
         if deployment.aggregator_id and deployment.function_rules:
             env.setdefault("RULEKIT_AGGREGATOR_ID", deployment.aggregator_id)
         if "sts:AssumeRole" in deployment.actions and deployment.member_role != (
