@@ -270,8 +270,13 @@ class TestAggregate:
         assert pack["AggregatorId"] == AGGREGATOR
         assert {"ConfigRuleId": "${ConfigRuleId:group-function}"} in pack["ConfigRules"]
         assert len(pack["ConfigRules"]) == len(actions) - 1
-        function_rule = document["requests"][0]["Parameters"]
+        by_name = {r["Parameters"]["ConfigRuleName"]: r["Parameters"] for r in document["requests"]}
+        function_rule = by_name["group-function"]
         assert function_rule["SourceIdentifier"] == "${FunctionArn}"
+        assert (function_rule["AccountIdsScope"], function_rule["FolderIdsScope"]) == (
+            "111,222",
+            "fd-1",
+        )
         assert "${FunctionArn}" in document["placeholders"]
 
     def test_s_yaml_aggregate_rules_step_is_api_requests(self):
