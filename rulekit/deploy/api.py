@@ -9,7 +9,7 @@ rule's create request returned).
 
 Example::
 
-    files = requests_file(deployment, everything=True)   # {"config-rules.json": "..."}
+    files = requests_file(deployment)   # {"config-rules.json": "..."}
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ __all__ = [
     "AGGREGATE_RULE_SCOPE",
     "RULE_SCOPE",
     "condition_requests_file",
-    "function_arn_placeholder",
     "requests_file",
 ]
 
@@ -51,10 +50,6 @@ AGGREGATE_RULE_SCOPE = (
     "ExcludeFolderIdsScope",
 )
 FUNCTION_ARN = "${FunctionArn}"
-
-
-def function_arn_placeholder() -> str:
-    return FUNCTION_ARN
 
 
 def rule_id_placeholder(spec: ConfigRuleSpec) -> str:
