@@ -204,7 +204,10 @@ class Dispatcher:
             result.delete_mode = options.delete_mode and result.complete and result.errors == 0
         else:
             if event.oversize:
-                resource = self.fetch_configuration(resource)
+                # An account group's rule gets its member accounts' events: their resources are
+                # read through the aggregator, not in the function's own account.
+                aggregator = self.sweep_options.aggregator_id if self.sweep_options else None
+                resource = self.fetch_configuration(resource, aggregator_id=aggregator)
             # Most rules take no context and most deployments have no evaluation hooks: the
             # context is built only for those that use it.
             ctx = (
