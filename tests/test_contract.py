@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from rulekit.testing import TEST_CREDENTIALS, ConfigEmulator, change_event, sche
 from rulekit.testing.store import DEFAULT_ACCOUNT_ID
 
 TYPE = "ACS::ECS::Instance"
+DATA = Path(__file__).parent / "data"
 MEMBER = "2000000000005678"
 
 #: Every action rulekit calls on a product with an official model, and which the emulator serves.
@@ -256,3 +258,16 @@ def test_rule_fields_are_the_official_config_rule_fields_that_are_not_scope():
         official |= set(sdk_oracle.fields(sdk_oracle.model("config", name)))
     assert official - set(API_FIELDS) - {"Scope"} == RULE_FIELDS
     assert official & set(API_FIELDS) == set(API_FIELDS)  # every scope field rulekit reads exists
+
+
+def test_the_copied_request_parameters_are_the_official_models():
+    """tests/data/config-api-requests.json (what the exported API requests are validated
+    against) stays in step with the installed official models."""
+    copied = json.loads((DATA / "config-api-requests.json").read_text())["actions"]
+    for action, spec in copied.items():
+        request = sdk_oracle.model("config", f"{action}Request")
+        assert sorted(spec["parameters"]) == sorted(sdk_oracle.fields(request)), action
+        for item, keys in spec.items():
+            if item != "parameters":
+                model = sdk_oracle.model("config", f"{action}Request{item}")
+                assert sorted(keys) == sorted(sdk_oracle.fields(model)), f"{action}.{item}"
