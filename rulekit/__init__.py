@@ -13,6 +13,14 @@ Example::
             return Compliance.COMPLIANT
         return Compliance.NON_COMPLIANT, f"image {resource['$.ImageId']} is not approved"
 
+A declarative rule in the platform's condition format::
+
+    from rulekit import condition_rule, path
+
+    ecs_in_vpc = condition_rule(
+        "ecs-in-vpc", "ACS::ECS::Instance", path("$.InstanceNetworkType").string_equals("vpc")
+    )
+
 Deploy with the FC handler ``rulekit.handler.handler`` and ``RULEKIT_RULES=<your module>``.
 """
 
@@ -33,6 +41,7 @@ from .errors import (
     RulekitError,
     RuleNotFoundError,
     ScopeError,
+    ScopeWarning,
 )
 from .evaluation import Compliance, Evaluation
 from .resource import Resource
@@ -40,6 +49,7 @@ from .rule import Rule, rule
 from .scope import Scope
 
 if TYPE_CHECKING:
+    from .conditions import all_of, any_of, condition_rule, param, path
     from .context import Context
     from .hookspecs import hookimpl
     from .params import Params
@@ -66,13 +76,29 @@ __all__ = [
     "RulekitError",
     "Scope",
     "ScopeError",
+    "ScopeWarning",
     "__version__",
+    "all_of",
+    "any_of",
+    "condition_rule",
     "hookimpl",
+    "param",
+    "path",
     "rule",
 ]
 
-# Imported on first use: a rule without parameters never pays for pydantic (FC cold starts).
-_LAZY = {"Params": ".params", "Context": ".context", "hookimpl": ".hookspecs"}
+# Imported on first use: a rule without parameters never pays for pydantic, nor a Python rule for
+# the condition engine (FC cold starts).
+_LAZY = {
+    "Params": ".params",
+    "Context": ".context",
+    "hookimpl": ".hookspecs",
+    "condition_rule": ".conditions",
+    "path": ".conditions",
+    "all_of": ".conditions",
+    "any_of": ".conditions",
+    "param": ".conditions",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -108,36 +108,64 @@ class CloudApi:
         *,
         account_id: str | None = None,
         page_size: int = 50,
+        paging: str | None = None,
         **params: Any,
     ) -> Iterator[Any]:
         """Yield every item of a list API across pages. ``items`` is the dotted path of the list
-        in the response (``"Images.Image"``). NextToken-style APIs are detected from the first
-        response; otherwise PageNumber/PageSize paging runs until TotalCount or a short page."""
-        style = "token" if "NextToken" in params or "MaxResults" in params else "auto"
-        page, seen, token = 1, 0, params.pop("NextToken", None)
+        in the response (``"Images.Image"``).
+
+        Alibaba Cloud list APIs page in one of three ways, chosen by ``paging`` or detected:
+        ``"token"`` (NextToken / MaxResults), ``"marker"`` (Marker / IsTruncated / MaxItems, as
+        RAM's ListUsers, ListRoles, ListPolicies...) and ``"page"`` (PageNumber / PageSize, until
+        TotalCount or a short page). Passing NextToken or MaxResults picks token paging, Marker or
+        MaxItems marker paging; RAM defaults to markers; otherwise the first answer tells. Paging
+        stops at TotalCount when the API gives one, and a token, marker or page that repeats
+        raises ApiError at once (a server that ignores the position would loop forever).
+        """
+        style = paging or _paging_style(product_name, params)
+        if style not in ("auto", "token", "marker", "page"):
+            raise ConfigurationError(f"paging must be token, marker or page, got {style!r}")
+        position = params.pop("NextToken", None) or params.pop("Marker", None)
+        page, seen = 1, 0
+        positions: set[str] = set()
+        previous: list[Any] | None = None
         for _ in range(_MAX_PAGES):
             query = dict(params)
             if style == "token":
                 query.setdefault("MaxResults", page_size)
-                if token:
-                    query["NextToken"] = token
+                if position:
+                    query["NextToken"] = position
+            elif style == "marker":
+                query.setdefault("MaxItems", page_size)
+                if position:
+                    query["Marker"] = position
             else:
                 query.update(PageNumber=page, PageSize=page_size)
             body = self.call(product_name, action, version, region, account_id=account_id, **query)
             found = _dig(body, items)
+            if style in ("auto", "page") and found and found == previous:
+                raise _paging_loop(action, f"page {page} repeats page {page - 1}")
             yield from found
             seen += len(found)
-            if style == "auto":  # the first answer tells which paging the API uses
-                style = "token" if "NextToken" in body else "page"
-            if style == "token":
-                token = body.get("NextToken")
-                if not token:
-                    return
-                continue
             total = body.get("TotalCount")
-            if not found or len(found) < page_size or (isinstance(total, int) and seen >= total):
+            if isinstance(total, int) and not isinstance(total, bool) and seen >= total:
                 return
-            page += 1
+            if style == "auto":  # the first answer tells which paging the API uses
+                style = _answer_style(body)
+            if style in ("token", "marker"):
+                if style == "token":
+                    position = body.get("NextToken") or None
+                else:
+                    position = body.get("Marker") if body.get("IsTruncated") is True else None
+                if not position:
+                    return
+                if str(position) in positions:
+                    raise _paging_loop(action, f"{style} {position!r:.40} came back a second time")
+                positions.add(str(position))
+                continue
+            if not found or len(found) < page_size:
+                return
+            previous, page = found, page + 1
         raise ApiError(
             f"{action} returned more than {_MAX_PAGES} pages", action=action, code="TooManyPages"
         )
@@ -176,6 +204,33 @@ class CloudApi:
                     del self._assumed[next(iter(self._assumed))]
             self._assumed[key] = (_expiry(creds.get("Expiration"), now), member)
             return member
+
+
+def _paging_style(product_name: str, params: Mapping[str, Any]) -> str:
+    if "NextToken" in params or "MaxResults" in params:
+        return "token"
+    if "Marker" in params or "MaxItems" in params:
+        return "marker"
+    known = product(product_name)
+    if known is not None and known.name == "Ram":  # every RAM list API pages with markers
+        return "marker"
+    return "auto"
+
+
+def _answer_style(body: Mapping[str, Any]) -> str:
+    if "NextToken" in body:
+        return "token"
+    if "IsTruncated" in body or "Marker" in body:
+        return "marker"
+    return "page"
+
+
+def _paging_loop(action: str, what: str) -> ApiError:
+    return ApiError(
+        f"{action} paging does not advance: {what}; stopping instead of looping",
+        action=action,
+        code="PagingLoop",
+    )
 
 
 def _dig(body: Mapping[str, Any], dotted: str) -> list[Any]:

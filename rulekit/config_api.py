@@ -85,18 +85,27 @@ class ConfigApi:
         *,
         aggregator_id: str | None = None,
         page_size: int = 100,
+        deleted: bool = False,
+        updated_between: tuple[int, int] | None = None,
     ) -> Iterator[DiscoveredPage]:
         """Every page of ListDiscoveredResources (or ListAggregateDiscoveredResources with
-        ``aggregator_id``), following NextToken; fetched one page at a time."""
+        ``aggregator_id``), following NextToken; fetched one page at a time.
+
+        The platform lists retained resources unless asked for deleted ones (``ResourceDeleted``
+        1, its default, or 0); ``updated_between`` is the (start, end) of the update time in ms,
+        at most 30 days apart. Only the non-aggregate profiles carry ``ResourceGroupId``."""
         action = "ListAggregateDiscoveredResources" if aggregator_id else "ListDiscoveredResources"
         params: dict[str, Any] = {
             "ResourceTypes": ",".join(resource_types),
             "MaxResults": page_size,
+            "ResourceDeleted": 0 if deleted else 1,
         }
         if regions:
             params["Regions"] = ",".join(regions)
         if aggregator_id:
             params["AggregatorId"] = aggregator_id
+        if updated_between is not None:
+            params["StartUpdateTimestamp"], params["EndUpdateTimestamp"] = updated_between
         token: str | None = None
         while True:
             body = self.call(action, {**params, "NextToken": token})

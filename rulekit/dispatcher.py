@@ -26,7 +26,7 @@ from .errors import ApiError, EvaluationError, EventError
 from .evaluation import Compliance, Evaluation, complete, resolved
 from .event import ConfigEvent, parse_configuration
 from .loader import RuleSet
-from .resource import Resource
+from .resource import Resource, recorded_resource_group
 from .rule import RULE_PARAMETER, Prepared, Rule
 from .scope import FolderResolver
 from .tags import parse_tags
@@ -35,7 +35,14 @@ if TYPE_CHECKING:
     from .calls import CloudApi
     from .settings import SweepOptions
 
-__all__ = ["RULE_PARAMETER", "Dispatcher", "InvocationResult", "Prepared", "complete"]
+__all__ = [
+    "RULE_PARAMETER",
+    "Dispatcher",
+    "InvocationResult",
+    "Outcome",
+    "Prepared",
+    "complete",
+]
 
 log = logging.getLogger("rulekit.dispatcher")
 
@@ -60,6 +67,20 @@ class InvocationResult:
     complete: bool = True
     remaining: int | None = 0
     delete_mode: bool = False
+    #: Resources reported INSUFFICIENT_DATA because their scope could not be decided (their
+    #: resource group is unknown, docs/scope.md).
+    undecided: int = 0
+
+    def add(self, outcome: Outcome, delivery: Delivery) -> None:
+        """Deliver and count what evaluating one resource produced."""
+        self.resources += 1
+        for evaluation in outcome.evaluations:
+            delivery.add(evaluation)
+            self.record(evaluation)
+        if outcome.error is not None:
+            self.fail(outcome.resource, outcome.error)
+        if outcome.undecided is not None:
+            self.undecided += 1
 
     def record(self, evaluation: Evaluation) -> None:
         counts, compliance = self.counts, evaluation.compliance._value_
@@ -87,11 +108,24 @@ class InvocationResult:
         }
         if not self.complete:
             out["remaining"] = self.remaining
+        if self.undecided:
+            out["scopeUndecided"] = self.undecided
         if self.failures:
             out["failures"] = list(self.failures)
         if self.delete_mode:
             out["deleteMode"] = True
         return out
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What evaluating one resource produced: its evaluations, the error that kept it from being
+    evaluated properly (counted as a failure), or why its scope could not be decided."""
+
+    resource: str
+    evaluations: list[Evaluation]
+    error: str | None = None
+    undecided: str | None = None
 
 
 class Dispatcher:
@@ -170,7 +204,10 @@ class Dispatcher:
             result.delete_mode = options.delete_mode and result.complete and result.errors == 0
         else:
             if event.oversize:
-                resource = self.fetch_configuration(resource)
+                # An account group's rule gets its member accounts' events: their resources are
+                # read through the aggregator, not in the function's own account.
+                aggregator = self.sweep_options.aggregator_id if self.sweep_options else None
+                resource = self.fetch_configuration(resource, aggregator_id=aggregator)
             # Most rules take no context and most deployments have no evaluation hooks: the
             # context is built only for those that use it.
             ctx = (
@@ -178,10 +215,7 @@ class Dispatcher:
                 if rule.takes_ctx or self._evaluation_hooks()
                 else None
             )
-            for evaluation in self.evaluate(prepared, resource, ctx, event.ordering_timestamp):
-                delivery.add(evaluation)
-                result.record(evaluation)
-            result.resources += 1
+            result.add(self.judge(prepared, resource, ctx, event.ordering_timestamp), delivery)
         try:
             delivery.close(delete_mode=result.delete_mode)
         finally:
@@ -216,6 +250,35 @@ class Dispatcher:
     def _evaluation_hooks(self) -> bool:
         return self.hooks is not None and bool(self.hooks.rulekit_evaluations.get_hookimpls())
 
+    def judge(
+        self,
+        prepared: Prepared,
+        resource: Resource,
+        ctx: Context | None,
+        ordering: int | None = None,
+    ) -> Outcome:
+        """:meth:`evaluate`, unless the scope cannot be decided for ``resource``: then the
+        resource is INSUFFICIENT_DATA with the reason, never guessed in or out of scope."""
+        undecided = prepared.scope.why_undecided(resource)
+        if undecided is None:
+            return Outcome(
+                f"{resource.type} {resource.id}", self._evaluate(prepared, resource, ctx, ordering)
+            )
+        log.warning("rule %s: %s", prepared.rule.name, undecided)
+        if ctx is not None:
+            ordering = ctx.ordering_timestamp
+        evaluation = resolved(
+            resource.id,
+            resource.type,
+            Compliance.INSUFFICIENT_DATA,
+            undecided,
+            resource.region,
+            resource.account_id,
+            resource.name,
+            ordering,
+        )
+        return Outcome(f"{resource.type} {resource.id}", [evaluation], undecided=undecided)
+
     def evaluate(
         self,
         prepared: Prepared,
@@ -226,7 +289,16 @@ class Dispatcher:
         """Scope check, then the rule; every evaluation completed with region, account and the
         event's ordering timestamp (``ctx``'s, or ``ordering`` without one). ``ctx`` is None only
         when neither the rule nor a ``rulekit_evaluations`` hook takes one: the hooks run with
-        a context."""
+        a context. The evaluations of :meth:`judge`."""
+        return self.judge(prepared, resource, ctx, ordering).evaluations
+
+    def _evaluate(
+        self,
+        prepared: Prepared,
+        resource: Resource,
+        ctx: Context | None,
+        ordering: int | None,
+    ) -> list[Evaluation]:
         if ctx is not None:
             ordering = ctx.ordering_timestamp
         reason = prepared.scope.why_out_of_scope(resource, self.folders)
@@ -278,8 +350,9 @@ class Dispatcher:
     def fetch_configuration(
         self, resource: Resource, *, aggregator_id: str | None = None
     ) -> Resource:
-        """A copy of ``resource`` with its configuration (and resource group and tags, when the
-        listing lacked them) from GetDiscoveredResource."""
+        """A copy of ``resource`` with its configuration (and tags and account, when the listing
+        lacked them) from GetDiscoveredResource, and its resource group from the configuration
+        when nothing gave it before."""
         if self.config is None:
             raise EventError(
                 f"the configuration of {resource.type} {resource.id} must be "
@@ -293,9 +366,16 @@ class Dispatcher:
             account_id=resource.account_id or None,
         )
         where = f"{resource.type} {resource.id}"
+        configuration = parse_configuration(detail.get("Configuration"), where)
         fetched = resource.copy(
-            configuration=parse_configuration(detail.get("Configuration"), where),
-            resource_group_id=resource.resource_group_id or detail.get("ResourceGroupId") or None,
+            configuration=configuration,
+            # The detail has no resource group (neither has the aggregator's listing): the
+            # recorded configuration is the platform's only other record of it.
+            resource_group_id=(
+                recorded_resource_group(configuration)
+                if resource.resource_group_id is None
+                else resource.resource_group_id
+            ),
         )
         if not resource.tags and detail.get("Tags"):
             fetched.tags = parse_tags(detail.get("Tags"))

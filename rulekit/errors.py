@@ -30,6 +30,7 @@ __all__ = [
     "RuleNotFoundError",
     "RulekitError",
     "ScopeError",
+    "ScopeWarning",
 ]
 
 
@@ -54,6 +55,11 @@ class ParamsError(RulekitError):
 
 class ScopeError(RulekitError):
     """A declared or operator-supplied scope is invalid (unknown key, bad tag logic...)."""
+
+
+class ScopeWarning(UserWarning):
+    """A scope that is valid but may not mean what its author meant (e.g. a pasted TagsScope rule
+    whose AND logic GetConfigRule did not return)."""
 
 
 class RuleDefinitionError(RulekitError):

@@ -23,7 +23,7 @@ from typing import Any
 
 from . import _fastjson, _redact
 from .errors import EventError
-from .resource import Resource
+from .resource import Resource, recorded_resource_group
 
 __all__ = [
     "CHANGE_NOTIFICATION",
@@ -191,7 +191,8 @@ def _resource(item: Mapping[str, Any], account_id: str | None, oversize: bool) -
         account_id=account,
         configuration=configuration,
         name=name,
-        resource_group_id=group,
+        # An event without resourceGroupId leaves it to the configuration, else unknown (None).
+        resource_group_id=group or recorded_resource_group(configuration),
         status=status,
         raw_tags=item.get("tags"),
         arn=arn,

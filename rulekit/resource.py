@@ -193,3 +193,13 @@ class Resource:
         return all(getattr(self, name) == getattr(other, name) for name in self.FIELDS)
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def recorded_resource_group(configuration: Any) -> str | None:
+    """The resource group the recorded configuration names (``$.ResourceGroupId``, which the
+    Describe APIs Cloud Config records carry for most resource types), or None."""
+    if isinstance(configuration, dict):
+        group = configuration.get("ResourceGroupId")
+        if isinstance(group, str) and group:
+            return group
+    return None

@@ -30,7 +30,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._redact import redact
-from .errors import EvaluationError, EventError, RuleDefinitionError, RulekitError
+from .errors import EvaluationError, EventError, RuleDefinitionError, RulekitError, ScopeError
 from .evaluation import Compliance, Evaluation, complete, resolved
 from .event import CHANGE_NOTIFICATION, SCHEDULED_NOTIFICATION
 from .scope import Scope
@@ -157,6 +157,12 @@ class Rule:
             raise self._error(f"invalid scope: {exc}") from None
         if not declared.resource_types:
             declared = replace(declared, resource_types=self.resource_types)
+        foreign = [t for t in declared.resource_types if t not in self.resource_types]
+        if foreign:
+            raise self._error(
+                f"scope ResourceTypesScope names {', '.join(foreign)}, which the rule does not "
+                "declare in resource_type(s)"
+            )
         self.scope = declared
         self._evaluate = evaluate or func
         wants = frozenset(self._check_signature(self._evaluate))
@@ -314,7 +320,7 @@ class Rule:
             own.pop(RULE_PARAMETER, None)
             prepared = Prepared(
                 self,
-                self.scope.override(overrides),
+                self._overridden_scope(overrides),
                 self.parse_params(own),
                 tuple(sorted(overrides)),
             )
@@ -323,6 +329,20 @@ class Rule:
                     self._prepared.clear()
                 self._prepared[key] = prepared
         return prepared
+
+    def _overridden_scope(self, overrides: Mapping[str, Any]) -> Scope:
+        """The declared scope with the rule parameters' scope fields applied. An override may
+        narrow or re-aim the scope, but never add a resource type the rule was not written for
+        (an ECS instance rule must not run on RAM users)."""
+        scope = self.scope.override(overrides)
+        foreign = [t for t in scope.resource_types if t not in self.resource_types]
+        if foreign:
+            raise ScopeError(
+                f"rule {self.name!r}: rule parameter ResourceTypesScope names "
+                f"{', '.join(foreign)}, which the rule does not evaluate; it is written for "
+                f"{', '.join(self.resource_types)}"
+            )
+        return scope
 
     def evaluate(
         self, resource: Resource, params: Any, ctx: Context | None, ordering: int | None = None

@@ -15,11 +15,12 @@ Example::
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from .errors import ScopeError
+from .errors import ScopeError, ScopeWarning
 from .resource import Resource
 
 __all__ = ["API_FIELDS", "FolderResolver", "Scope", "TagCondition"]
@@ -45,6 +46,36 @@ API_FIELDS: dict[str, str] = {
     "ExcludeFolderIdsScope": "exclude_folder_ids",
 }
 _BY_LOWER = {name.lower(): name for name in API_FIELDS}
+
+#: The fields of a GetConfigRule / GetAggregateConfigRule ``ConfigRule`` that are not scope
+#: fields (from the official 2020-09-07 models; tests/test_contract.py keeps the list in step).
+#: A pasted rule's are ignored; any other unknown key is an error, so a misspelt scope field
+#: never silently widens a rule.
+RULE_FIELDS = frozenset(
+    {
+        "AccountId",
+        "Compliance",
+        "ConfigRuleArn",
+        "ConfigRuleEvaluationStatus",
+        "ConfigRuleId",
+        "ConfigRuleName",
+        "ConfigRuleState",
+        "ConfigRuleTriggerTypes",
+        "CreateBy",
+        "CreateTimestamp",
+        "Description",
+        "ExtendContent",
+        "InputParameters",
+        "ManagedRule",
+        "MaximumExecutionFrequency",
+        "ModifiedTimestamp",
+        "RiskLevel",
+        "Source",
+        "Tags",
+    }
+)
+#: Around the ConfigRule object in a whole GetConfigRule / GetAggregateConfigRule response.
+_RESPONSE_FIELDS = frozenset({"RequestId"})
 
 #: account id -> the resource-directory folders it sits in (its folder and every ancestor).
 FolderResolver = Callable[[str], frozenset[str]]
@@ -177,6 +208,8 @@ class Scope:
     _by_tags: bool = field(init=False, repr=False, compare=False, default=False)
     #: FolderIdsScope or ExcludeFolderIdsScope is set: matching needs a resource-directory lookup.
     needs_folders: bool = field(init=False, repr=False, compare=False, default=False)
+    #: ResourceGroupIdsScope or ExcludeResourceGroupIdsScope is set: matching needs the group.
+    needs_resource_group: bool = field(init=False, repr=False, compare=False, default=False)
 
     def __post_init__(self) -> None:
         # Normalise values given directly to the constructor the same way as from_api.
@@ -209,20 +242,67 @@ class Scope:
         object.__setattr__(self, "_excludes", excludes)
         object.__setattr__(self, "_by_tags", bool(self.exclude_tags or self.tag_conditions()))
         object.__setattr__(self, "needs_folders", bool(self.folder_ids or self.exclude_folder_ids))
+        object.__setattr__(
+            self,
+            "needs_resource_group",
+            bool(self.resource_group_ids or self.exclude_resource_group_ids),
+        )
 
     @classmethod
     def from_api(cls, mapping: Mapping[str, Any]) -> Scope:
-        """Build a scope from Config API field names (``RegionIdsScope``...). Unknown keys are an
-        error, so a misspelt scope never silently widens a rule."""
+        """Build a scope from Config API field names (``RegionIdsScope``...).
+
+        Accepts what a user pastes: a whole GetConfigRule / GetAggregateConfigRule response, its
+        ``ConfigRule`` object, or just the scope fields. The rule's other fields (RequestId,
+        Source, CreateBy...) are ignored and the legacy ``Scope.ComplianceResourceTypes`` is read;
+        any other unknown key is an error, so a misspelt scope never silently widens a rule.
+
+        Example::
+
+            >>> Scope.from_api({"RequestId": "r-1", "ConfigRule": {
+            ...     "ConfigRuleName": "ecs-image", "RegionIdsScope": "cn-hangzhou",
+            ...     "Scope": {"ComplianceResourceTypes": ["ACS::ECS::Instance"]}}}).resource_types
+            ('ACS::ECS::Instance',)
+        """
+        if not isinstance(mapping, Mapping):
+            raise ScopeError(f"a scope must be a mapping, got {type(mapping).__name__}")
+        rule = mapping.get("ConfigRule")
+        if "ConfigRule" in mapping and not isinstance(rule, Mapping):
+            raise ScopeError(f"ConfigRule must be the rule's object, got {type(rule).__name__}")
+        if isinstance(rule, Mapping) and mapping.keys() <= {"ConfigRule", *_RESPONSE_FIELDS}:
+            mapping = rule
+        pasted = rule is mapping or not RULE_FIELDS.isdisjoint(mapping)
         kwargs: dict[str, Any] = {}
+        legacy: Any = None
         for key, value in mapping.items():
             name = _BY_LOWER.get(str(key).lower())
-            if name is None:
+            if name is not None:
+                kwargs[API_FIELDS[name]] = value
+            elif key == "Scope":  # the legacy form: {"ComplianceResourceTypes": [...]}
+                if not isinstance(value, Mapping) or value.keys() != {"ComplianceResourceTypes"}:
+                    raise ScopeError(
+                        'the legacy Scope field must be {"ComplianceResourceTypes": [...]}, '
+                        f"got {value!r:.80}"
+                    )
+                legacy = _ids(value["ComplianceResourceTypes"], "Scope.ComplianceResourceTypes")
+            elif key not in RULE_FIELDS and key not in _RESPONSE_FIELDS:
                 raise ScopeError(
                     f"unknown scope field {key!r}; expected one of {', '.join(API_FIELDS)}"
                 )
-            kwargs[API_FIELDS[name]] = value
-        return cls(**kwargs)
+        if legacy and not kwargs.get("resource_types"):
+            kwargs["resource_types"] = legacy
+        scope = cls(**kwargs)
+        if pasted and len(scope.tags) > 1 and not kwargs.get("tag_logic"):
+            # GetConfigRule does not return TagKeyLogicScope for rules created with TagsScope: a
+            # pasted AND rule would silently become OR (docs/scope.md).
+            warnings.warn(
+                f"TagsScope has {len(scope.tags)} tags and no TagKeyLogicScope: matching any of "
+                "them (OR). GetConfigRule does not return TagKeyLogicScope for rules created "
+                "with TagsScope; if the rule requires every tag, add TagKeyLogicScope: AND",
+                ScopeWarning,
+                stacklevel=2,
+            )
+        return scope
 
     @classmethod
     def coerce(cls, value: Scope | Mapping[str, Any] | None) -> Scope:
@@ -264,6 +344,23 @@ class Scope:
         """TagsScope plus the legacy TagKeyScope/TagValueScope pairs."""
         legacy = tuple((key, self.tag_value) for key in self.tag_keys)
         return legacy + self.tags
+
+    def why_undecided(self, resource: Resource) -> str | None:
+        """None when the scope can be decided for ``resource``; else why not. Only the resource
+        group can be unknown: the aggregator's APIs and some events do not carry it, and
+        guessing would put a resource in or out of a group scope wrongly (docs/scope.md)."""
+        if self.needs_resource_group and resource.resource_group_id is None:
+            field_name = (
+                "ResourceGroupIdsScope"
+                if self.resource_group_ids
+                else "ExcludeResourceGroupIdsScope"
+            )
+            return (
+                f"resource group unknown: neither the platform's resource record nor the "
+                f"configuration gives the resource group of {resource.type} {resource.id}, "
+                f"so {field_name} cannot be decided"
+            )
+        return None
 
     def why_out_of_scope(
         self, resource: Resource, folders: FolderResolver | None = None

@@ -31,14 +31,21 @@ from .errors import ConfigurationError
 __all__ = ["Settings", "SweepOptions"]
 
 
+#: ListDiscoveredResources takes an update-time window of at most 30 days.
+MAX_DELETED_LOOKBACK_DAYS = 30
+
+
 class SweepOptions(NamedTuple):
     """``concurrency``: configurations fetched (and rules run) at once; ``reserve``: seconds kept
-    for the final flush; ``delete_mode``: send DeleteMode on a sweep that evaluated everything."""
+    for the final flush; ``delete_mode``: send DeleteMode on a sweep that evaluated everything;
+    ``deleted_lookback_days``: without DeleteMode, resources deleted in this many days before the
+    sweep are listed and reported NOT_APPLICABLE (0: not listed; at most 30, the API's window)."""
 
     concurrency: int = 4
     aggregator_id: str | None = None
     reserve: float = 5.0
     delete_mode: bool = False
+    deleted_lookback_days: int = 7
 
 
 def _number(
@@ -93,7 +100,16 @@ class Settings(NamedTuple):
             reserve=_number(env, "RULEKIT_SWEEP_RESERVE", 5.0, minimum=0),
             aggregator_id=(env.get("RULEKIT_AGGREGATOR_ID") or "").strip() or None,
             delete_mode=_flag(env, "RULEKIT_DELETE_MODE"),
+            deleted_lookback_days=int(
+                _number(env, "RULEKIT_DELETED_LOOKBACK_DAYS", 7, minimum=0, integer=True)
+            ),
         )
+        if sweep.deleted_lookback_days > MAX_DELETED_LOOKBACK_DAYS:
+            raise ConfigurationError(
+                f"RULEKIT_DELETED_LOOKBACK_DAYS must be at most {MAX_DELETED_LOOKBACK_DAYS} "
+                "(ListDiscoveredResources' update-time window), "
+                f"got {sweep.deleted_lookback_days}"
+            )
         timeout = _number(env, "RULEKIT_API_TIMEOUT", 10.0, minimum=0.001)
         return cls(
             rules=tuple(n.strip() for n in env.get("RULEKIT_RULES", "").split(",") if n.strip()),

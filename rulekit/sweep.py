@@ -8,9 +8,18 @@ Evaluations stream into delivery as they are produced, so memory stays flat howe
 account is. Before starting each resource the sweep checks the invocation's remaining time; when
 it runs short it stops, flushes, and reports how many resources were left.
 
-Bad input does not stop a sweep (docs/sweeps.md): a deleted resource is NOT_APPLICABLE; a
-configuration that cannot be fetched or parsed is INSUFFICIENT_DATA and counted as an error; a
-rule that raises on one resource is counted and logged with the resource id, and the others go on.
+The listing returns retained resources only (ResourceDeleted=1, the platform's default). Results
+of resources deleted since the last run are cleared by DeleteMode when it is on; without it, the
+resources deleted in the last ``deleted_lookback_days`` are listed too and reported
+NOT_APPLICABLE (docs/sweeps.md).
+
+Only ListDiscoveredResources' profiles carry the resource group. An aggregator sweep takes it from
+the fetched configuration; where nothing gives it, a resource group scope cannot be decided and
+the resource is INSUFFICIENT_DATA, counted as ``scopeUndecided`` (docs/scope.md).
+
+Bad input does not stop a sweep (docs/sweeps.md): a configuration that cannot be fetched or
+parsed is INSUFFICIENT_DATA and counted as an error; a rule that raises on one resource is
+counted and logged with the resource id, and the others go on.
 
 Example::
 
@@ -20,10 +29,14 @@ Example::
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from .config_api import ConfigApi, DiscoveredPage
+from .dispatcher import Outcome
 from .errors import ApiError, EventError, RulekitError
 from .evaluation import Compliance, Evaluation, complete
 from .resource import Resource
@@ -38,15 +51,6 @@ if TYPE_CHECKING:
 __all__ = ["Outcome", "Sweep", "SweepOptions"]
 
 log = logging.getLogger("rulekit.sweep")
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What evaluating one listed resource produced."""
-
-    resource: str
-    evaluations: list[Evaluation]
-    error: str | None = None
 
 
 def resource_from_profile(profile: Any) -> Resource:
@@ -66,10 +70,19 @@ def resource_from_profile(profile: Any) -> Resource:
         account_id=str(account) if account not in (None, "") else "",
         name=profile.get("ResourceName") or None,
         status=profile.get("ResourceStatus") or None,
-        resource_group_id=profile.get("ResourceGroupId") or None,
+        # Only ListDiscoveredResources carries it; "" there means the resource has no group,
+        # while an absent key (the aggregator's listing) leaves it unknown until the fetch.
+        resource_group_id=_text(profile.get("ResourceGroupId")),
         tags=parse_tags(profile.get("Tags")),
         creation_time=profile.get("ResourceCreationTime"),
     )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+_DAY_MS = 24 * 3600 * 1000
 
 
 class Sweep:
@@ -83,21 +96,22 @@ class Sweep:
         self.ctx = ctx
         self.options = options
         scope = prepared.scope
-        # The profile list carries no resource group: judge that part after the fetch.
-        self._precheck = replace(scope, resource_group_ids=(), exclude_resource_group_ids=())
+        # The aggregator's listing carries no resource group: that part is judged after the
+        # fetch, from the configuration (see fetch_configuration).
+        self._precheck = (
+            replace(scope, resource_group_ids=(), exclude_resource_group_ids=())
+            if options.aggregator_id
+            else scope
+        )
 
     def run(self, delivery: Delivery, result: InvocationResult) -> None:
         config = self.dispatcher.config
         if config is None:
             raise EventError("a periodic sweep needs the Config API (no credentials given)")
-        scope = self.prepared.scope
-        pages = config.list_discovered_resources(
-            scope.resource_types or self.prepared.rule.resource_types,
-            scope.region_ids,
-            aggregator_id=self.options.aggregator_id,
-        )
+        pages = self._pages(config)
         deadline = self.dispatcher.deadline
-        started, total = 0, None
+        started = 0
+        totals: dict[bool, int | None] = {}  # listing (deleted or not) -> its TotalCount
         in_flight: set[Future[Outcome]] = set()
         window = max(1, self.options.concurrency) * 4
         stopped = False
@@ -105,8 +119,8 @@ class Sweep:
             max_workers=max(1, self.options.concurrency), thread_name_prefix="rulekit-sweep"
         ) as pool:
             try:
-                for page in pages:
-                    total = page.total if page.total is not None else total
+                for deleted, page in pages:
+                    totals[deleted] = page.total if page.total is not None else totals.get(deleted)
                     for profile in page.profiles:
                         if deadline.remaining() <= self.options.reserve:
                             stopped = True
@@ -123,7 +137,10 @@ class Sweep:
                 self._collect(done, delivery, result)
         result.complete = not stopped
         if stopped:
-            result.remaining = max(0, total - started) if total is not None else None
+            # Of the listings begun (deleted resources not yet listed are not counted).
+            counts = [count for count in totals.values() if count is not None]
+            known = bool(totals) and len(counts) == len(totals)
+            result.remaining = max(0, sum(counts) - started) if known else None
             log.warning(
                 "rule %s: sweep stopped with %.1fs left; %s resource(s) not evaluated",
                 self.prepared.rule.name,
@@ -131,17 +148,33 @@ class Sweep:
                 "an unknown number of" if result.remaining is None else result.remaining,
             )
 
+    def _pages(self, config: ConfigApi) -> Iterator[tuple[bool, DiscoveredPage]]:
+        """(deleted, page): the retained resources, then those deleted in the lookback window
+        unless DeleteMode clears their stale results anyway."""
+        scope = self.prepared.scope
+        types = scope.resource_types or self.prepared.rule.resource_types
+        aggregator = self.options.aggregator_id
+        for page in config.list_discovered_resources(
+            types, scope.region_ids, aggregator_id=aggregator
+        ):
+            yield False, page
+        if not self._lists_deleted():
+            return
+        now = int(time.time() * 1000)
+        window = (now - self.options.deleted_lookback_days * _DAY_MS, now)
+        for page in config.list_discovered_resources(
+            types, scope.region_ids, aggregator_id=aggregator, deleted=True, updated_between=window
+        ):
+            yield True, page
+
+    def _lists_deleted(self) -> bool:
+        return not self.options.delete_mode and self.options.deleted_lookback_days > 0
+
     def _collect(
         self, done: set[Future[Outcome]], delivery: Delivery, result: InvocationResult
     ) -> None:
         for future in done:
-            outcome = future.result()
-            result.resources += 1
-            for evaluation in outcome.evaluations:
-                delivery.add(evaluation)
-                result.record(evaluation)
-            if outcome.error is not None:
-                result.fail(outcome.resource, outcome.error)
+            result.add(future.result(), delivery)
 
     def _one(self, profile: Any) -> Outcome:
         try:
@@ -167,7 +200,7 @@ class Sweep:
                 return Outcome(name, marked, str(exc))
         ctx = self.ctx.for_resource(resource)
         try:
-            return Outcome(name, self.dispatcher.evaluate(self.prepared, resource, ctx))
+            return self.dispatcher.judge(self.prepared, resource, ctx)
         except RulekitError as exc:
             log.error("%s: %s", name, exc)
             return Outcome(name, [], str(exc))

@@ -133,7 +133,7 @@ class TestRos:
         rules = [r for r in resources.values() if r["Type"] == "ALIYUN::Config::Rule"]
         assert len(rules) == 13
         image = resources["EcsInstanceImageCheck"]["Properties"]
-        assert image["SourceIdentifier"] == {"Fn::GetAtt": ["Function", "Arn"]}
+        assert image["SourceIdentifier"] == {"Fn::GetAtt": ["Function", "ARN"]}
         assert image["InputParameters"]["imageIds"] == {"Ref": "EcsInstanceImageCheckImageIds"}
         assert "EcsInstanceImageCheckImageIds" in template["Parameters"]
 
@@ -152,9 +152,10 @@ class TestServerlessDevs:
         assert role["Resources"]["Role"]["Properties"]["RoleName"] == "rulekit-fc"
         rules = yaml.safe_load(files["config-rules.ros.yaml"])["Resources"]
         assert len(rules) == 6  # the function rules; 7 are platform condition rules
-        requests = json.loads(files["platform-condition-rules.json"])
+        requests = json.loads(files["platform-condition-rules.json"])["requests"]
         assert len(requests) == 7
-        first = requests[0]
+        assert {r["Action"] for r in requests} == {"CreateConfigRule"}
+        first = requests[0]["Parameters"]
         assert first["SourceOwner"] == "CUSTOM_CONFIGURATION"
         assert json.loads(first["Conditions"])["operator"] in ("and", "or")
 
@@ -173,6 +174,6 @@ def test_the_rulekit_rule_parameter_selects_the_rule_in_one_shared_function(emul
 def test_cli_export_writes_the_files(tmp_path, capsys):
     assert main(["export", "--format", "terraform", "-o", str(tmp_path), "--python", "3.12"]) == 0
     text = (tmp_path / "main.tf").read_text()
-    assert 'runtime = "python3.12"' in text and "rulekit-fc-py312.zip" in text
+    assert 'runtime       = "python3.12"' in text and "rulekit-fc-py312.zip" in text
     assert "role actions: config:GetDiscoveredResource" in capsys.readouterr().out
     assert main(["export", "--format", "ros", "-o", str(tmp_path), "--rule", "nope"]) == 1

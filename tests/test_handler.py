@@ -264,6 +264,22 @@ def test_oversize_event_fetches_the_configuration_with_get_discovered_resource(
     assert emulator.evaluations[0]["complianceType"] == "COMPLIANT"
 
 
+def test_an_account_groups_oversize_event_is_fetched_through_the_aggregator(emulator, fc_context):
+    member = "2000000000005678"
+    emulator.aggregator_id = "ca-1234"
+    emulator.store.add(
+        "ACS::ECS::Instance", "i-001", account_id=member, configuration={"ImageId": "m-2"}
+    )
+    event = _event(configuration_type="OVERSIZE", account_id=member)
+    env = emulator.environ(RULEKIT_RULES=CONTRACT, RULEKIT_AGGREGATOR_ID="ca-1234")
+    run(event, fc_context, environ=env)
+    assert emulator.calls_of("GetDiscoveredResource") == []  # not the function's own account
+    [fetch] = emulator.calls_of("GetAggregateDiscoveredResource")
+    assert fetch.params["AggregatorId"] == "ca-1234"
+    assert fetch.params["ResourceAccountId"] == member
+    assert emulator.evaluations[0]["complianceType"] == "COMPLIANT"
+
+
 def test_a_rule_taking_ctx_gets_the_invocation_and_the_fetched_resource(emulator, fc_context):
     seen = []
 

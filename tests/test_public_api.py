@@ -32,13 +32,39 @@ def test_exported_names_are_pinned():
             "RulekitError",
             "Scope",
             "ScopeError",
+            "ScopeWarning",
             "__version__",
+            "all_of",
+            "any_of",
+            "condition_rule",
             "hookimpl",
+            "param",
+            "path",
             "rule",
         ]
     )
     for name in rulekit.__all__:
         assert getattr(rulekit, name) is not None
+
+
+def test_condition_rules_are_built_from_rulekit_itself():
+    from rulekit import all_of, condition_rule, param, path
+
+    built = condition_rule(
+        "ecs-vpc-and-type",
+        "ACS::ECS::Instance",
+        all_of(
+            path("$.InstanceNetworkType").string_equals("vpc"),
+            path("$.InstanceType").string_equals(param("instanceType")),
+        ),
+    )
+    assert isinstance(built, rulekit.Rule) and built.condition is not None
+    assert rulekit.condition_rule is rulekit.conditions.condition_rule
+
+
+def test_the_condition_engine_is_imported_only_when_used():
+    assert "rulekit.conditions" not in _modules_after("import rulekit\nimport rulekit.handler")
+    assert "rulekit.conditions" in _modules_after("from rulekit import condition_rule")
 
 
 def test_every_error_is_a_rulekit_error():

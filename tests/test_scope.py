@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from rulekit import Resource, Scope, ScopeError
+from rulekit import Resource, Scope, ScopeError, ScopeWarning
 from rulekit.api import ApiClient
 from rulekit.directory import DirectoryFolders
 from rulekit.handler import run
 from rulekit.testing import TEST_CREDENTIALS, change_event
+
+CONTRACT = "sample_rules.contract"
 
 
 def _resource(**kwargs) -> Resource:
@@ -214,3 +216,153 @@ class TestFolders:
         ]
         assert len(emulator.calls_of("GetAccount")) == 1
         assert len(emulator.calls_of("ListAncestors")) == 1
+
+
+#: A GetConfigRule response as a user copies it from the console or the CLI (2020-09-07 fields).
+GET_CONFIG_RULE = {
+    "RequestId": "3D5B4F8E-0000-4C3A-A1B2-000000000000",
+    "ConfigRule": {
+        "AccountId": 1000000000001234,
+        "ConfigRuleArn": "acs:config::1000000000001234:rule/cr-1",
+        "ConfigRuleId": "cr-1",
+        "ConfigRuleName": "ecs-image-approved",
+        "ConfigRuleState": "ACTIVE",
+        "ConfigRuleTriggerTypes": "ConfigurationItemChangeNotification",
+        "CreateBy": {"CreatorType": "ACCOUNT", "CreatorId": "1000000000001234"},
+        "CreateTimestamp": 1700000000000,
+        "Description": "",
+        "InputParameters": {"imageIds": "m-1"},
+        "RiskLevel": 1,
+        "Source": {"Owner": "CUSTOM_FC", "Identifier": "acs:fc:cn-hangzhou:1:functions/f"},
+        "Scope": {"ComplianceResourceTypes": ["ACS::ECS::Instance"]},
+        "RegionIdsScope": "cn-hangzhou",
+        "ExcludeResourceIdsScope": "i-skip",
+        "TagsScope": [{"TagKey": "env", "TagValue": "prod"}],
+    },
+}
+
+
+class TestPastedRules:
+    """Scope.from_api takes what a user pastes: a whole GetConfigRule / GetAggregateConfigRule
+    response, its ConfigRule object, or just the scope fields."""
+
+    def test_a_whole_get_config_rule_response(self):
+        scope = Scope.from_api(GET_CONFIG_RULE)
+        assert scope.resource_types == ("ACS::ECS::Instance",)  # the legacy Scope field
+        assert scope.region_ids == ("cn-hangzhou",)
+        assert scope.exclude_resource_ids == ("i-skip",)
+        assert scope.tags == (("env", "prod"),)
+
+    def test_the_config_rule_object_alone(self):
+        assert Scope.from_api(GET_CONFIG_RULE["ConfigRule"]) == Scope.from_api(GET_CONFIG_RULE)
+
+    def test_resource_types_scope_wins_over_the_legacy_field(self):
+        rule = {**GET_CONFIG_RULE["ConfigRule"], "ResourceTypesScope": "ACS::ECS::Disk"}
+        assert Scope.from_api(rule).resource_types == ("ACS::ECS::Disk",)
+
+    def test_an_aggregate_rule_with_account_and_folder_scopes(self):
+        rule = {
+            "ConfigRuleName": "x",
+            "AccountIdsScope": "111,222",
+            "ExcludeFolderIdsScope": "fd-sandbox",
+            "Source": {"Owner": "CUSTOM_FC"},
+        }
+        scope = Scope.from_api({"RequestId": "r", "ConfigRule": rule})
+        assert scope.account_ids == ("111", "222")
+        assert scope.exclude_folder_ids == ("fd-sandbox",)
+
+    def test_a_misspelt_scope_field_is_still_an_error(self):
+        with pytest.raises(ScopeError, match="unknown scope field 'RegionIdScope'"):
+            Scope.from_api({"ConfigRuleName": "x", "RegionIdScope": "cn-hangzhou"})
+
+    def test_a_malformed_legacy_scope_is_an_error(self):
+        with pytest.raises(ScopeError, match="legacy Scope"):
+            Scope.from_api({"Scope": "ACS::ECS::Instance"})
+
+    def test_several_tags_without_logic_warn_that_they_match_any(self):
+        rule = {
+            "ConfigRuleName": "x",
+            "TagsScope": [{"TagKey": "env", "TagValue": "prod"}, {"TagKey": "team"}],
+        }
+        with pytest.warns(ScopeWarning, match="no TagKeyLogicScope: matching any of them"):
+            scope = Scope.from_api(rule)
+        assert scope.tag_logic == "OR"
+        assert scope.why_out_of_scope(_resource(tags={"team": ["x"]})) is None  # OR: one is enough
+
+    def test_an_explicit_logic_does_not_warn(self, recwarn):
+        rule = {
+            "TagsScope": [{"TagKey": "env", "TagValue": "prod"}, {"TagKey": "team"}],
+            "TagKeyLogicScope": "AND",
+        }
+        assert Scope.from_api(rule).tag_logic == "AND"
+        assert not [w for w in recwarn if issubclass(w.category, ScopeWarning)]
+
+
+class TestResourceGroupUnknown:
+    def test_a_group_scope_cannot_be_decided_without_the_group(self):
+        scope = Scope.from_api({"ResourceGroupIdsScope": "rg-a"})
+        why = scope.why_undecided(_resource(resource_group_id=None))
+        assert why is not None and "ResourceGroupIdsScope cannot be decided" in why
+        assert scope.why_undecided(_resource()) is None
+        assert Scope().why_undecided(_resource(resource_group_id=None)) is None
+
+    def test_a_change_event_without_the_group_is_insufficient_data(self, emulator, fc_context):
+        event = change_event(
+            "ACS::ECS::Instance",
+            "i-1",
+            {"ImageId": "m-1"},
+            tags={"env": ["prod"]},
+            rule_parameters={"imageIds": "m-1", "ResourceGroupIdsScope": "rg-a"},
+        )
+        summary = run(event, fc_context, environ=emulator.environ(RULEKIT_RULES=CONTRACT))
+        [ev] = emulator.evaluations
+        assert ev["complianceType"] == "INSUFFICIENT_DATA"
+        assert ev["annotation"].startswith("resource group unknown")
+        assert summary["scopeUndecided"] == 1
+
+    def test_a_change_event_takes_the_group_from_the_configuration(self, emulator, fc_context):
+        event = change_event(
+            "ACS::ECS::Instance",
+            "i-1",
+            {"ImageId": "m-1", "ResourceGroupId": "rg-a"},
+            tags={"env": ["prod"]},
+            rule_parameters={"imageIds": "m-1", "ResourceGroupIdsScope": "rg-a"},
+        )
+        run(event, fc_context, environ=emulator.environ(RULEKIT_RULES=CONTRACT))
+        assert emulator.evaluations[0]["complianceType"] == "COMPLIANT"
+
+
+class TestOverridesStayWithinTheRule:
+    def test_rule_parameters_cannot_add_a_resource_type(self, emulator, fc_context):
+        event = change_event(
+            "ACS::RAM::User",
+            "u-1",
+            {},
+            rule_parameters={"imageIds": "m-1", "ResourceTypesScope": "ACS::RAM::User"},
+        )
+        with pytest.raises(ScopeError, match="ACS::RAM::User, which the rule does not evaluate"):
+            run(event, fc_context, environ=emulator.environ(RULEKIT_RULES=CONTRACT))
+        assert emulator.put_calls == []  # refused before anything was sent
+
+    def test_rule_parameters_may_narrow_the_resource_types(self):
+        from rulekit import Compliance, rule
+
+        @rule(resource_types=["ACS::ECS::Instance", "ACS::ECS::Disk"], name="two-types")
+        def two_types(resource):
+            return Compliance.COMPLIANT
+
+        prepared = two_types.configure({"ResourceTypesScope": "ACS::ECS::Disk"})
+        assert prepared.scope.resource_types == ("ACS::ECS::Disk",)
+
+    def test_a_declared_scope_cannot_name_an_undeclared_type(self):
+        from rulekit import Compliance, RuleDefinitionError, rule
+
+        with pytest.raises(RuleDefinitionError, match="ACS::RAM::User"):
+
+            @rule(
+                resource_type="ACS::ECS::Instance",
+                name="mismatch",
+                scope={"ResourceTypesScope": "ACS::RAM::User"},
+            )
+            def mismatch(resource):
+                return Compliance.COMPLIANT

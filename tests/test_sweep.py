@@ -58,7 +58,8 @@ def test_listing_pages_with_max_results_and_next_token(emulator, fc_context):
     _fill(emulator, 230)
     _sweep(emulator, fc_context)
     lists = emulator.calls_of("ListDiscoveredResources")
-    assert [c.params.get("NextToken") for c in lists] == [None, "100", "200"]
+    retained = [c for c in lists if c.params["ResourceDeleted"] == "1"]
+    assert [c.params.get("NextToken") for c in retained] == [None, "100", "200"]
     assert {c.params["MaxResults"] for c in lists} == {"100"}
     assert lists[0].params["ResourceTypes"] == TYPE
     assert len(emulator.calls_of("GetDiscoveredResource")) == 230
@@ -139,9 +140,10 @@ class TestBadInput:
 
         def broken(params: dict[str, str]) -> dict[str, Any]:
             body = original(params)
-            body["DiscoveredResourceProfiles"]["DiscoveredResourceProfileList"].append(
-                {"ResourceType": TYPE, "Region": "cn-hangzhou"}
-            )
+            if params["ResourceDeleted"] == "1":
+                body["DiscoveredResourceProfiles"]["DiscoveredResourceProfileList"].append(
+                    {"ResourceType": TYPE, "Region": "cn-hangzhou"}
+                )
             return body
 
         emulator.handle("config", "ListDiscoveredResources", broken)
@@ -216,8 +218,9 @@ def test_aggregator_sweeps_use_the_aggregate_apis(emulator, fc_context):
         TYPE, "i-member", account_id="2000000000005678", configuration={"ImageId": "m-ok"}
     )
     _sweep(emulator, fc_context, RULEKIT_AGGREGATOR_ID="ca-1234")
-    [listing] = emulator.calls_of("ListAggregateDiscoveredResources")
-    assert listing.params["AggregatorId"] == "ca-1234"
+    retained, deleted = emulator.calls_of("ListAggregateDiscoveredResources")
+    assert retained.params["AggregatorId"] == deleted.params["AggregatorId"] == "ca-1234"
+    assert (retained.params["ResourceDeleted"], deleted.params["ResourceDeleted"]) == ("1", "0")
     [fetch] = emulator.calls_of("GetAggregateDiscoveredResource")
     assert fetch.params["ResourceAccountId"] == "2000000000005678"
     [ev] = emulator.evaluations
@@ -231,3 +234,126 @@ def test_sweep_settings_are_validated(emulator, fc_context):
         _sweep(emulator, fc_context, RULEKIT_SWEEP_CONCURRENCY="0")
     with pytest.raises(ConfigurationError, match="RULEKIT_DELETE_MODE"):
         _sweep(emulator, fc_context, RULEKIT_DELETE_MODE="maybe")
+
+
+class TestResourceGroups:
+    """Only ListDiscoveredResources' profiles carry ResourceGroupId (official models): the
+    aggregator's listing and both detail APIs do not (tests/test_contract.py)."""
+
+    def _aggregate(self, emulator, fc_context, **parameters: str) -> dict[str, Any]:
+        emulator.aggregator_id = "ca-1234"
+        return run(
+            scheduled_event(rule_parameters=parameters),
+            fc_context,
+            environ=emulator.environ(
+                RULEKIT_RULES=SWEEPS,
+                RULEKIT_RETRY_BASE_DELAY="0.01",
+                RULEKIT_AGGREGATOR_ID="ca-1234",
+            ),
+        )
+
+    def test_an_aggregator_sweep_reads_the_group_from_the_configuration(self, emulator, fc_context):
+        emulator.store.add(
+            TYPE, "i-in", configuration={"ImageId": "m-ok", "ResourceGroupId": "rg-1"}
+        )
+        emulator.store.add(
+            TYPE, "i-out", configuration={"ImageId": "m-ok", "ResourceGroupId": "rg-2"}
+        )
+        summary = self._aggregate(emulator, fc_context, ResourceGroupIdsScope="rg-1")
+        assert _by_id(emulator)["i-in"]["complianceType"] == "COMPLIANT"
+        out = _by_id(emulator)["i-out"]
+        assert out["complianceType"] == "NOT_APPLICABLE"
+        assert "rg-2 is not in ResourceGroupIdsScope" in out["annotation"]
+        assert "scopeUndecided" not in summary
+
+    def test_an_aggregator_sweep_applies_exclude_resource_group_ids_scope(
+        self, emulator, fc_context
+    ):
+        emulator.store.add(
+            TYPE, "i-ex", configuration={"ImageId": "m-ok", "ResourceGroupId": "rg-x"}
+        )
+        emulator.store.add(
+            TYPE, "i-ok", configuration={"ImageId": "m-ok", "ResourceGroupId": "rg-1"}
+        )
+        self._aggregate(emulator, fc_context, ExcludeResourceGroupIdsScope="rg-x")
+        assert _by_id(emulator)["i-ex"]["complianceType"] == "NOT_APPLICABLE"
+        assert "excluded by ExcludeResourceGroupIdsScope" in _by_id(emulator)["i-ex"]["annotation"]
+        assert _by_id(emulator)["i-ok"]["complianceType"] == "COMPLIANT"
+
+    def test_an_unknown_group_is_insufficient_data_never_a_guess(self, emulator, fc_context):
+        # The stored group is not in any aggregate response, and the configuration has none.
+        emulator.store.add(TYPE, "i-1", configuration={"ImageId": "m-ok"}, resource_group_id="rg-1")
+        summary = self._aggregate(emulator, fc_context, ResourceGroupIdsScope="rg-1")
+        [ev] = emulator.evaluations
+        assert ev["complianceType"] == "INSUFFICIENT_DATA"
+        assert ev["annotation"].startswith("resource group unknown")
+        assert "ResourceGroupIdsScope cannot be decided" in ev["annotation"]
+        assert summary["scopeUndecided"] == 1 and summary["errors"] == 0
+
+    def test_a_single_account_sweep_takes_the_group_from_the_listing_before_fetching(
+        self, emulator, fc_context
+    ):
+        emulator.store.add(
+            TYPE, "i-in", configuration={"ImageId": "m-ok"}, resource_group_id="rg-1"
+        )
+        emulator.store.add(
+            TYPE, "i-out", configuration={"ImageId": "m-ok"}, resource_group_id="rg-2"
+        )
+        emulator.store.add(TYPE, "i-none", configuration={"ImageId": "m-ok"})
+        summary = run(
+            scheduled_event(rule_parameters={"ResourceGroupIdsScope": "rg-1"}),
+            fc_context,
+            environ=emulator.environ(RULEKIT_RULES=SWEEPS, RULEKIT_RETRY_BASE_DELAY="0.01"),
+        )
+        got = {k: v["complianceType"] for k, v in _by_id(emulator).items()}
+        assert got == {"i-in": "COMPLIANT", "i-out": "NOT_APPLICABLE", "i-none": "NOT_APPLICABLE"}
+        # Out-of-scope resources are judged from the listing: only the one in scope is fetched.
+        assert [c.params["ResourceId"] for c in emulator.calls_of("GetDiscoveredResource")] == [
+            "i-in"
+        ]
+        assert "scopeUndecided" not in summary
+
+
+class TestDeletedResources:
+    """ListDiscoveredResources lists retained resources unless ResourceDeleted=0 is sent."""
+
+    def test_deleted_resources_are_listed_explicitly_and_not_applicable(self, emulator, fc_context):
+        _fill(emulator, 2)
+        emulator.store.add(TYPE, "i-gone", configuration={"ImageId": "m-ok"}, deleted=True)
+        _sweep(emulator, fc_context)
+        sent = [c.params["ResourceDeleted"] for c in emulator.calls_of("ListDiscoveredResources")]
+        assert sent == ["1", "0"]
+        deleted_listing = emulator.calls_of("ListDiscoveredResources")[1].params
+        window = int(deleted_listing["EndUpdateTimestamp"]) - int(
+            deleted_listing["StartUpdateTimestamp"]
+        )
+        assert window == 7 * 24 * 3600 * 1000  # the default lookback
+        assert _by_id(emulator)["i-gone"]["complianceType"] == "NOT_APPLICABLE"
+        assert len(emulator.evaluations) == 3
+
+    def test_resources_deleted_before_the_lookback_are_not_reported(self, emulator, fc_context):
+        emulator.store.add(TYPE, "i-long-gone", deleted=True, update_time=1_600_000_000_000)
+        _sweep(emulator, fc_context, RULEKIT_DELETED_LOOKBACK_DAYS="1")
+        assert emulator.evaluations == []
+
+    def test_delete_mode_clears_stale_results_so_deleted_resources_are_not_listed(
+        self, emulator, fc_context
+    ):
+        _fill(emulator, 2)
+        emulator.store.add(TYPE, "i-gone", deleted=True)
+        summary = _sweep(emulator, fc_context, RULEKIT_DELETE_MODE="true")
+        sent = [c.params["ResourceDeleted"] for c in emulator.calls_of("ListDiscoveredResources")]
+        assert sent == ["1"]
+        assert summary["deleteMode"] is True and "i-gone" not in _by_id(emulator)
+        assert emulator.put_calls[-1].params["DeleteMode"] == "true"
+
+    def test_a_lookback_of_zero_lists_no_deleted_resources(self, emulator, fc_context):
+        emulator.store.add(TYPE, "i-gone", deleted=True)
+        _sweep(emulator, fc_context, RULEKIT_DELETED_LOOKBACK_DAYS="0")
+        assert len(emulator.calls_of("ListDiscoveredResources")) == 1
+
+    def test_a_lookback_beyond_the_api_window_is_refused(self, emulator, fc_context):
+        from rulekit import ConfigurationError
+
+        with pytest.raises(ConfigurationError, match="RULEKIT_DELETED_LOOKBACK_DAYS.*at most 30"):
+            _sweep(emulator, fc_context, RULEKIT_DELETED_LOOKBACK_DAYS="31")

@@ -165,8 +165,8 @@ def test_the_documented_loop_from_a_wheel_install(tmp_path):
             "rulekit test recorded.rulekit.yaml",
             "rulekit -p rulekit_acme list",
             "rulekit demo",
-            "rulekit -p rulekit_acme export --format ros -o ../deploy",
-            "rulekit -p rulekit_acme export --format s-yaml -o ../deploy",
+            "rulekit export . --format ros -o ../deploy",
+            "rulekit export . --format s-yaml -o ../deploy",
         ]
         more = subprocess.run(
             ["bash", "-c", activate + _script([(c, []) for c in others])],

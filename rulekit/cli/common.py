@@ -11,13 +11,18 @@ from ..lint import check_rule
 from ..plugins import Plugins
 from ..rule import Rule
 
-__all__ = ["load_plugins", "parameters_of", "parse_params"]
+__all__ = ["check_rules", "load_plugins", "parameters_of", "parse_params"]
 
 
 def load_plugins(args: argparse.Namespace, modules: Iterable[str] = ()) -> Plugins:
     """Entry points, RULEKIT_RULES, ``-p`` modules and ``modules``; every rule's JSONPath
     literals are checked, so a typo fails here with the rule's name and file:line."""
     plugins = Plugins.from_env(os.environ, [*getattr(args, "plugin", []), *modules])
+    return check_rules(plugins)
+
+
+def check_rules(plugins: Plugins) -> Plugins:
+    """Check every rule's JSONPath literals (a typo fails with the rule's name and file:line)."""
     for rule in plugins.rules:
         check_rule(rule)
     return plugins

@@ -1,5 +1,8 @@
-"""``rulekit export --format s-yaml|terraform|ros [-o DIR]``: deployment templates written from
-the loaded rules' metadata."""
+"""``rulekit export [PACK...] --format terraform|ros|s-yaml|api [-o DIR]``: deployment templates
+written from the rules' metadata, for exactly the packs ``rulekit package`` puts in the zip (the
+same PACK arguments, the same default: every installed pack). When the zip is there (``-o``
+folder, or ``--package``), a pack it lacks is an error now rather than a PluginError on every
+invocation."""
 
 from __future__ import annotations
 
@@ -7,58 +10,87 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .common import load_plugins
+from . import UsageError
+from .common import check_rules
 
 __all__ = ["add_parser"]
 
 
 def run(args: argparse.Namespace) -> int:
     from ..deploy import FORMATS, Deployment, render
+    from ..deploy.packs import check_package, load_plugins, resolve_packs
+    from ..errors import RuleNotFoundError
 
-    plugins = load_plugins(args)
+    if args.plugin:
+        raise UsageError(
+            "export takes packs as arguments, as rulekit package does (a pack folder, an "
+            f"entry-point or a distribution name); rules loaded with -p {args.plugin[0]} would "
+            "not be in the code package"
+        )
+    packs = resolve_packs(args.packs)
+    plugins = load_plugins(packs)
+    check_rules(plugins)
     rules = list(plugins.rules)
     if args.rule:
         wanted = set(args.rule)
         rules = [r for r in rules if r.name in wanted]
         missing = wanted - {r.name for r in rules}
         if missing:
-            from ..errors import RuleNotFoundError
-
-            raise RuleNotFoundError(f"no rule named {sorted(missing)}")
-    packs = sorted(
-        {
-            r.pack
-            for r in rules
-            if r.pack and r.pack in plugins.packs and "entry point" in plugins.packs[r.pack].origin
-        }
-    )
+            raise RuleNotFoundError(f"no rule named {sorted(missing)} in the packs exported")
+    code = f"rulekit-fc-py{args.python.replace('.', '')}.zip"
     deployment = Deployment.from_rules(
         rules,
-        packs=packs,
+        packs=sorted(n for p in packs for n in p.entry_point_names),
         condition_rules=args.condition_rules,
         function_name=args.function_name,
         runtime=f"python{args.python}",
         region=args.region,
         config_region=args.config_region,
-        code=f"rulekit-fc-py{args.python.replace('.', '')}.zip",
+        code=code,
+        aggregator_id=args.aggregator_id,
+        compliance_pack=args.compliance_pack,
+        member_role=args.member_role,
     )
     assert args.format in FORMATS
     out = Path(args.output)
+    zip_path = Path(args.package) if args.package else out / code
+    if deployment.function_rules and args.format != "api":
+        if zip_path.exists():
+            check_package(zip_path, packs)
+        elif args.package:
+            raise UsageError(f"--package {args.package}: no such file")
+    files = render(deployment, args.format)
     out.mkdir(parents=True, exist_ok=True)
-    for name, text in render(deployment, args.format).items():
+    for name, text in files.items():
         (out / name).write_text(text, encoding="utf-8")
         print(f"wrote {out / name}")
     print(
         f"{len(deployment.function_rules)} function rule(s), "
-        f"{len(deployment.condition_rules)} platform condition rule(s); role actions: "
-        + ", ".join(deployment.actions)
+        f"{len(deployment.condition_rules)} platform condition rule(s) from "
+        f"{', '.join(p.dist_name for p in packs)}; role actions: " + ", ".join(deployment.actions)
     )
+    if deployment.function_rules and args.format != "api":
+        if zip_path.exists():
+            print(f"checked: {zip_path} holds the packs the templates load")
+        else:
+            print(
+                f"note: no code package at {zip_path} to check against; build it with: "
+                f"rulekit package {' '.join(p.spec for p in packs)} --python {args.python} "
+                f"-o {out}"
+            )
     return 0
 
 
 def add_parser(sub: Any) -> None:
     parser = sub.add_parser("export", help="write deployment templates from rule metadata")
-    parser.add_argument("--format", required=True, choices=("s-yaml", "terraform", "ros"))
+    parser.add_argument(
+        "packs",
+        nargs="*",
+        metavar="PACK",
+        help="pack folders or installed pack names, as for rulekit package (default: installed "
+        "packs)",
+    )
+    parser.add_argument("--format", required=True, choices=("s-yaml", "terraform", "ros", "api"))
     parser.add_argument("-o", "--output", default="deploy", help="output folder (default: deploy)")
     parser.add_argument("--rule", action="append", help="only this rule (repeatable)")
     parser.add_argument("--function-name", default="rulekit")
@@ -75,5 +107,23 @@ def add_parser(sub: Any) -> None:
         choices=("function", "platform"),
         default="function",
         help="platform: export condition-only rules as platform condition rules",
+    )
+    parser.add_argument(
+        "--aggregator-id",
+        metavar="ca-...",
+        help="export aggregate rules of this account group (the whole resource directory)",
+    )
+    parser.add_argument(
+        "--compliance-pack", metavar="NAME", help="group the rules into a compliance pack"
+    )
+    parser.add_argument(
+        "--member-role",
+        default="ResourceDirectoryAccountAccessRole",
+        help="the role rules assume in member accounts (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--package",
+        metavar="ZIP",
+        help="the code package to check the packs against (default: the -o folder's zip)",
     )
     parser.set_defaults(run=run)

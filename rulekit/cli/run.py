@@ -81,8 +81,8 @@ class _Discard:
 
 class _RuleErrors(logging.Handler):
     """Shows a sweep's per-resource errors on stderr (the sweep logs each and goes on); when a
-    rule raised, with the traceback of the rule's own code, which ``evaluate`` (wrapped by
-    :func:`_tracing`) kept by message."""
+    rule raised, with the traceback of the rule's own code, which the rule's ``evaluate``
+    (wrapped by :func:`_tracing`) kept by message."""
 
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
@@ -99,12 +99,13 @@ class _RuleErrors(logging.Handler):
                 break
 
 
-def _tracing(dispatcher: Any, errors: _RuleErrors) -> None:
-    """Keep the rule-code traceback of each EvaluationError the dispatcher's evaluate raises."""
+def _tracing(rule: Any, errors: _RuleErrors) -> None:
+    """Keep the rule-code traceback of each EvaluationError the rule raises (this process only:
+    the CLI's own Rule object gets a wrapped ``evaluate``)."""
     from ..errors import EvaluationError
     from ..testing.tracebacks import rule_traceback
 
-    evaluate = dispatcher.evaluate
+    evaluate = rule.evaluate
 
     def traced(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -115,7 +116,7 @@ def _tracing(dispatcher: Any, errors: _RuleErrors) -> None:
                 errors.tracebacks[str(exc)] = shown
             raise
 
-    dispatcher.evaluate = traced
+    rule.evaluate = traced
 
 
 def _table(collector: Collector, rules: list[str], errors: dict[str, int]) -> None:
@@ -218,9 +219,13 @@ def run(args: argparse.Namespace) -> int:
                 config=config,
                 hooks=plugins.hook,
                 api=CloudApi(client, environ=os.environ),
-                sweep=SweepOptions(concurrency=settings.sweep.concurrency, reserve=0),
+                sweep=SweepOptions(
+                    concurrency=settings.sweep.concurrency,
+                    reserve=0,
+                    deleted_lookback_days=settings.sweep.deleted_lookback_days,
+                ),
             )
-            _tracing(dispatcher, shown)
+            _tracing(rule, shown)
             event = decode_event(dry_run_event(parameters))
             try:
                 result = dispatcher.dispatch(event, sink=_Discard())

@@ -1,4 +1,5 @@
-"""Deployment templates from rule metadata: Terraform, ROS and Serverless Devs (docs/deploy.md).
+"""Deployment templates from rule metadata: Terraform, ROS, Serverless Devs and Config API requests
+(docs/deploy.md).
 
 Example::
 

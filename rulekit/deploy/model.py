@@ -11,17 +11,26 @@ Example::
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..calls import DEFAULT_ROLE_NAME
+from ..dispatcher import RULE_PARAMETER
 from ..errors import ConfigurationError
 from ..event import SCHEDULED_NOTIFICATION
 from ..lint import api_calls
 from ..operators import PLATFORM_OPERATORS
 from ..rule import Rule
 
-__all__ = ["BASE_ACTIONS", "ConfigRuleSpec", "Deployment", "Parameter", "identifier"]
+__all__ = [
+    "ACCOUNT_SCOPE",
+    "BASE_ACTIONS",
+    "ConfigRuleSpec",
+    "Deployment",
+    "Parameter",
+    "identifier",
+]
 
 #: What every deployment's function does: report results, fetch OVERSIZE configurations.
 BASE_ACTIONS = ("config:PutEvaluations", "config:GetDiscoveredResource")
@@ -37,14 +46,15 @@ TRUST_POLICY = {
     ],
     "Version": "1",
 }
-_PLATFORM_SCOPE = (
-    "RegionIdsScope",
-    "ResourceGroupIdsScope",
-    "ExcludeResourceIdsScope",
-    "TagKeyScope",
-    "TagValueScope",
-    "TagKeyLogicScope",
+#: Scope fields only an aggregate (account group) rule can carry.
+ACCOUNT_SCOPE = (
+    "AccountIdsScope",
+    "ExcludeAccountIdsScope",
+    "FolderIdsScope",
+    "ExcludeFolderIdsScope",
 )
+#: The role rulekit assumes in member accounts unless RULEKIT_ASSUME_ROLE_NAME says otherwise.
+DEFAULT_MEMBER_ROLE = DEFAULT_ROLE_NAME
 
 
 def identifier(name: str) -> str:
@@ -97,11 +107,47 @@ class ConfigRuleSpec:
     def frequency(self) -> str | None:
         return self.rule.frequency if SCHEDULED_NOTIFICATION in self.rule.triggers else None
 
-    def scope_fields(self) -> dict[str, str]:
-        """The declared scope fields the platform's rule resources accept. Custom rules are
-        filtered by the function whatever these say (docs/scope.md); they are informative."""
+    def inputs(self, reference: Callable[[str], Any]) -> dict[str, Any]:
+        """InputParameters: ``rulekitRule`` (which rule the one shared function runs), then each
+        parameter's default, or ``reference(key)`` for a required one (a template variable)."""
+        inputs: dict[str, Any] = {RULE_PARAMETER: self.name}
+        for p in self.parameters:
+            inputs[p.key] = p.default if p.default is not None else reference(p.key)
+        return inputs
+
+    @property
+    def scope(self) -> dict[str, Any]:
+        """The declared scope under Config API names (lists comma-joined, tag pairs as
+        ``[{"TagKey", "TagValue"}]``), resource types aside."""
         api = self.rule.scope.to_api()
-        return {k: str(api[k]) for k in _PLATFORM_SCOPE if k in api}
+        api.pop("ResourceTypesScope", None)
+        return api
+
+    def scope_for(self, accepted: Iterable[str]) -> dict[str, Any]:
+        """The scope fields a target accepts, for a *function* rule: the function enforces the
+        whole declared scope itself (docs/scope.md), so the template's fields only narrow what
+        Config sends it and dropping one never widens what is evaluated. Tag keys joined by AND
+        are left out where the target cannot say AND, so the console does not show OR."""
+        scope = self.scope
+        out = {k: v for k, v in scope.items() if k in accepted}
+        if scope.get("TagKeyLogicScope") == "AND" and "TagKeyLogicScope" not in accepted:
+            out.pop("TagKeyScope", None)
+            out.pop("TagValueScope", None)
+        return out
+
+    def scope_exactly(self, accepted: Iterable[str], where: str) -> dict[str, Any]:
+        """Every declared scope field, for a rule the *platform* evaluates (a condition rule):
+        a field the target cannot carry would widen the rule, so it is refused by name."""
+        scope = self.scope
+        allowed = set(accepted)
+        lost = [k for k in scope if k not in allowed]
+        if lost:
+            raise ConfigurationError(
+                f"rule {self.name!r} declares {', '.join(lost)}, which {where} cannot carry; the "
+                "platform would evaluate it on more resources than declared. Export it as a "
+                "function rule (--condition-rules function) or drop the field"
+            )
+        return scope
 
 
 @dataclass
@@ -120,6 +166,12 @@ class Deployment:
     role_name: str = "rulekit-fc"
     code: str = "rulekit-fc.zip"
     environment: dict[str, str] = field(default_factory=dict)
+    #: Set: the rules are aggregate (account group) rules of this aggregator.
+    aggregator_id: str | None = None
+    #: Set: the rules are grouped into a compliance pack of this name.
+    compliance_pack: str | None = None
+    #: The role the function assumes in member accounts (rules calling ``account_id=``).
+    member_role: str = DEFAULT_MEMBER_ROLE
 
     @classmethod
     def from_rules(
@@ -131,27 +183,60 @@ class Deployment:
         **settings: Any,
     ) -> Deployment:
         """``condition_rules="platform"``: condition-only rules become platform condition
-        rules (no function); the others still run in the function."""
+        rules (no function); the others still run in the function. ``aggregator_id=``:
+        aggregate rules of that account group; without it, a rule scoped to accounts or
+        folders is refused."""
+        aggregator_id = settings.get("aggregator_id")
+        if aggregator_id is not None and not re.fullmatch(r"ca-[A-Za-z0-9]+", aggregator_id):
+            raise ConfigurationError(
+                f"--aggregator-id takes an account group id such as ca-a4b2626622af0012****, "
+                f"got {aggregator_id!r}"
+            )
         specs: list[ConfigRuleSpec] = []
         actions = set(BASE_ACTIONS)
         for rule in sorted(rules, key=lambda r: r.name):
             spec = ConfigRuleSpec(rule, _parameters(rule))
+            accounts = [k for k in ACCOUNT_SCOPE if k in spec.scope]
+            if accounts and aggregator_id is None:
+                raise ConfigurationError(
+                    f"rule {rule.name!r} declares {', '.join(accounts)}, which only an aggregate "
+                    "(account group) rule can carry: export with --aggregator-id ca-..., or drop "
+                    "the field for a single-account deployment"
+                )
             if condition_rules == "platform" and _exportable_condition(rule):
                 spec.platform_condition = rule.condition.to_platform()
             specs.append(spec)
             if spec.platform_condition is not None:
                 continue
             if SCHEDULED_NOTIFICATION in rule.triggers:
-                actions.add("config:ListDiscoveredResources")
+                # A sweep lists (and fetches) through the aggregator when there is one.
+                actions.update(
+                    {
+                        "config:ListAggregateDiscoveredResources",
+                        "config:GetAggregateDiscoveredResource",
+                    }
+                    if aggregator_id
+                    else {"config:ListDiscoveredResources"}
+                )
             if rule.scope.needs_folders:
                 actions.update({"resourcemanager:GetAccount", "resourcemanager:ListAncestors"})
             calls, member = api_calls(rule)
             actions.update(f"{product.lower()}:{action}" for product, action in calls)
             if member:
                 actions.add("sts:AssumeRole")
+        by_ident: dict[str, ConfigRuleSpec] = {}
+        for spec in specs:  # one template resource per rule: identifiers must not collide
+            other = by_ident.setdefault(spec.ident, spec)
+            if other is not spec:
+                raise ConfigurationError(
+                    f"rules {other.name!r} (pack {other.rule.pack}, {other.rule.location}) and "
+                    f"{spec.name!r} (pack {spec.rule.pack}, {spec.rule.location}) would be one "
+                    f"template resource {spec.ident!r}: rename one or export the packs apart"
+                )
         if not specs:
             raise ConfigurationError(
-                "no rules to export: install a pack, set RULEKIT_RULES or pass -p MODULE"
+                "no rules to export: name a pack (folder, entry-point or distribution name) or "
+                "install one"
             )
         deployment = cls(specs, sorted(actions), list(packs), **settings)
         if deployment.config_region not in CONFIG_REGIONS:
@@ -159,9 +244,25 @@ class Deployment:
                 f"Cloud Config rules are managed in {CONFIG_REGIONS}, not "
                 f"{deployment.config_region!r}"
             )
-        if packs:
-            deployment.environment.setdefault("RULEKIT_LOAD_PLUGINS", ",".join(packs))
+        env = deployment.environment
+        if packs:  # exactly the exported packs, whatever else the zip holds
+            env.setdefault("RULEKIT_LOAD_PLUGINS", ",".join(packs))
+        if deployment.aggregator_id and deployment.function_rules:
+            env.setdefault("RULEKIT_AGGREGATOR_ID", deployment.aggregator_id)
+        if "sts:AssumeRole" in deployment.actions and deployment.member_role != (
+            DEFAULT_MEMBER_ROLE
+        ):
+            env.setdefault("RULEKIT_ASSUME_ROLE_NAME", deployment.member_role)
         return deployment
+
+    @property
+    def aggregate(self) -> bool:
+        return self.aggregator_id is not None
+
+    @property
+    def risk_level(self) -> int:
+        """The compliance pack's risk level: its most severe rule's (1 high .. 3 low)."""
+        return min(s.rule.risk_level for s in self.rules)
 
     @property
     def function_rules(self) -> list[ConfigRuleSpec]:
@@ -172,10 +273,21 @@ class Deployment:
         return [s for s in self.rules if s.platform_condition is not None]
 
     def policy(self) -> dict[str, Any]:
-        return {
-            "Version": "1",
-            "Statement": [{"Effect": "Allow", "Action": self.actions, "Resource": ["*"]}],
-        }
+        """The function role's policy: the rules' actions on any resource, and AssumeRole only
+        on the member-account role the rules assume (in any account)."""
+        actions = [a for a in self.actions if a != "sts:AssumeRole"]
+        statements: list[dict[str, Any]] = [
+            {"Effect": "Allow", "Action": actions, "Resource": ["*"]}
+        ]
+        if "sts:AssumeRole" in self.actions:
+            statements.append(
+                {
+                    "Effect": "Allow",
+                    "Action": ["sts:AssumeRole"],
+                    "Resource": [f"acs:ram::*:role/{self.member_role}"],
+                }
+            )
+        return {"Version": "1", "Statement": statements}
 
 
 def _parameters(rule: Rule) -> list[Parameter]:

@@ -29,9 +29,8 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from .. import _entrypoints
 from ..errors import ConfigurationError
-from ..plugins import ENTRY_POINT_GROUP
+from .packs import _project_dir, resolve_packs
 
 __all__ = ["FC_PYTHONS", "PackageResult", "build_package"]
 
@@ -120,44 +119,6 @@ def _compile(stage: Path, python: str | None) -> bool:
     return done.returncode == 0
 
 
-def _project_dir(dist_name: str) -> Path | None:
-    """The local source folder of an installed (editable or path) distribution, if any."""
-    try:
-        dist = metadata.distribution(dist_name)
-    except metadata.PackageNotFoundError:
-        return None
-    text = dist.read_text("direct_url.json")
-    if not text:
-        return None
-    url = json.loads(text).get("url", "")
-    if url.startswith("file://"):
-        path = Path(url[len("file://") :])
-        return path if (path / "pyproject.toml").exists() else None
-    return None
-
-
-def _requirement(spec: str) -> str:
-    """A pack given as a folder, an entry-point name or a distribution name -> what pip takes."""
-    path = Path(spec)
-    if path.is_dir():
-        if not (path / "pyproject.toml").exists():
-            raise ConfigurationError(f"{spec}: a pack folder needs a pyproject.toml")
-        return str(path.resolve())
-    for ep in _entrypoints.find(ENTRY_POINT_GROUP):
-        if ep.name == spec:
-            spec = ep.dist_name
-            break
-    local = _project_dir(spec)
-    if local is not None:
-        return str(local)
-    try:
-        return f"{spec}=={metadata.version(spec)}"
-    except metadata.PackageNotFoundError:
-        raise ConfigurationError(
-            f"{spec!r} is not a pack folder, an installed rule pack or an installed distribution"
-        ) from None
-
-
 def _rulekit_source() -> Path | None:
     """The rulekit project folder when rulekit runs from a source checkout (editable install)."""
     import rulekit
@@ -181,10 +142,6 @@ def _wheel_file(dist_name: str) -> Path | None:
     url = json.loads(text).get("url", "") if text else ""
     path = Path(url[len("file://") :]) if url.startswith("file://") else None
     return path if path is not None and path.suffix == ".whl" and path.is_file() else None
-
-
-def _installed_packs() -> list[str]:
-    return sorted({ep.dist_name for ep in _entrypoints.find(ENTRY_POINT_GROUP)})
 
 
 def _pip(args: Sequence[str]) -> None:
@@ -254,7 +211,7 @@ def build_package(
         )
     source = rulekit_source or _rulekit_source()
     rulekit_req = str(source) if source else f"{DISTRIBUTION}=={metadata.version(DISTRIBUTION)}"
-    requirements = [rulekit_req, *(_requirement(p) for p in (packs or _installed_packs()))]
+    requirements = [rulekit_req, *(pack.requirement for pack in resolve_packs(packs))]
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"rulekit-fc-py{python.replace('.', '')}.zip"
     with tempfile.TemporaryDirectory(prefix="rulekit-package-") as tmp:

@@ -1,15 +1,20 @@
-"""Render a Deployment as Terraform (HCL), ROS (YAML) or Serverless Devs (s.yaml + ROS).
+"""Render a Deployment as Terraform (HCL), ROS (YAML), Serverless Devs (s.yaml + ROS) or Config
+API requests (JSON).
 
 Formats (docs/deploy.md):
 - ``terraform``: ``main.tf``: providers (the FC region, and an aliased provider for the Config
-  region), the RAM role and policy, ``alicloud_fcv3_function``, one ``alicloud_config_rule`` per
-  rule, a variable per required rule parameter.
+  region), the RAM role and policy, ``alicloud_fcv3_function``, one ``alicloud_config_rule`` (or
+  ``alicloud_config_aggregate_config_rule``) per rule, a compliance pack when asked, a variable
+  per required rule parameter.
 - ``ros``: ``template.ros.yaml``: ALIYUN::RAM::Role, ALIYUN::FC3::Function (code from OSS),
-  ALIYUN::Config::Rule per rule, a parameter per required rule parameter.
+  ALIYUN::Config::Rule per rule, ALIYUN::Config::CompliancePack when asked. ROS has no aggregate
+  rule type, so aggregate exports are refused.
 - ``s-yaml``: ``role.ros.yaml`` (deploy first), ``s.yaml`` (component fc3: ``s deploy``), then
-  ``config-rules.ros.yaml``.
-Condition-only rules exported as platform rules add ``platform-condition-rules.json``: the
-CreateConfigRule requests (SourceOwner CUSTOM_CONFIGURATION) for them.
+  ``config-rules.ros.yaml`` (single account) or ``config-rules.json`` (aggregate).
+- ``api``: ``config-rules.json``: CreateConfigRule / CreateAggregateConfigRule and
+  CreateCompliancePack / CreateAggregateCompliancePack requests.
+Condition-only rules exported as platform rules add ``platform-condition-rules.json`` (the API
+requests for them) to the template formats.
 
 Example::
 
@@ -20,98 +25,137 @@ Example::
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-from ..dispatcher import RULE_PARAMETER
+from ..errors import ConfigurationError
+from .api import condition_requests_file, requests_file
+from .hcl import Block, Blocks, Expr, block
 from .model import TRUST_POLICY, ConfigRuleSpec, Deployment, identifier
 
-__all__ = ["FORMATS", "render"]
+__all__ = ["FORMATS", "ROS_RUNTIMES", "render", "terraform_provider_version"]
 
-FORMATS = ("terraform", "ros", "s-yaml")
+FORMATS = ("terraform", "ros", "s-yaml", "api")
 
+#: alicloud provider releases that added what the Terraform template uses: ``role_name`` and
+#: ``assume_role_policy_document`` of alicloud_ram_role (1.252.0); ``python3.12`` as an
+#: alicloud_fcv3_function runtime (1.260.0, provider CHANGELOG).
+PROVIDER_BASE = "1.252.0"
+PROVIDER_PYTHON312 = "1.260.0"
+#: The runtimes ALIYUN::FC3::Function documents (ROS resource reference, Dec 2025): no
+#: python3.12.
+ROS_RUNTIMES = ("python3", "python3.9", "python3.10")
 
-class Expr(str):
-    """A raw HCL expression (a reference), written without quotes."""
-
-
-def _hcl_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", key) else json.dumps(key)
-
-
-def _hcl_value(value: Any, indent: int) -> str:
-    pad = "  " * indent
-    if isinstance(value, Expr):
-        return str(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        # Escape HCL template sequences so literal text is never interpolated.
-        return json.dumps(value, ensure_ascii=False).replace("${", "$${").replace("%{", "%%{")
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_hcl_value(v, indent) for v in value) + "]"
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        lines = [
-            f"{pad}  {_hcl_key(str(k))} = {_hcl_value(v, indent + 1)}" for k, v in value.items()
-        ]
-        return "{\n" + "\n".join(lines) + f"\n{pad}}}"
-    raise TypeError(f"cannot write {type(value).__name__} as HCL")
+# Scope fields each template resource has (reference data: tests/data/deploy-schemas).
+_TF_RULE_SCOPE = {
+    "RegionIdsScope": "region_ids_scope",
+    "ResourceGroupIdsScope": "resource_group_ids_scope",
+    "ExcludeResourceIdsScope": "exclude_resource_ids_scope",
+    "TagKeyScope": "tag_key_scope",
+    "TagValueScope": "tag_value_scope",
+}
+_TF_AGGREGATE_RULE_SCOPE = {**_TF_RULE_SCOPE, "ExcludeTagsScope": "exclude_tags_scope"}
+_ROS_RULE_SCOPE = (
+    "RegionIdsScope",
+    "ResourceGroupIdsScope",
+    "ExcludeResourceIdsScope",
+    "TagKeyScope",
+    "TagValueScope",
+    "TagKeyLogicScope",
+)
 
 
-def _hcl_block(header: str, body: dict[str, Any], indent: int = 0) -> str:
-    pad = "  " * indent
-    lines = [f"{pad}{header} {{"]
-    for key, value in body.items():
-        if value is None:
-            continue
-        if isinstance(value, Block):
-            lines.append(_hcl_block(key, value, indent + 1))
-        else:
-            lines.append(f"{pad}  {key} = {_hcl_value(value, indent + 1)}")
-    lines.append(f"{pad}}}")
-    return "\n".join(lines)
-
-
-class Block(dict[str, Any]):
-    """A nested HCL block (``code { ... }``) rather than an attribute."""
+def terraform_provider_version(d: Deployment) -> str:
+    return PROVIDER_PYTHON312 if d.runtime == "python3.12" else PROVIDER_BASE
 
 
 def _var(spec: ConfigRuleSpec, key: str) -> str:
     return f"{spec.ident}_{identifier(key)}"
 
 
-def _inputs(spec: ConfigRuleSpec, reference: Any) -> dict[str, Any]:
-    # RULE_PARAMETER tells the one shared function which rulekit rule a Config rule runs.
-    inputs: dict[str, Any] = {RULE_PARAMETER: spec.name}
-    inputs.update(
+def _required(deployment: Deployment) -> list[tuple[ConfigRuleSpec, str]]:
+    return [
+        (s, p.key) for s in deployment.function_rules for p in s.parameters if p.default is None
+    ]
+
+
+def _no_pack_with_condition_rules(d: Deployment, fmt: str) -> None:
+    if d.compliance_pack and d.condition_rules:
+        raise ConfigurationError(
+            f"--compliance-pack with platform condition rules ({d.condition_rules[0].name}, ...): "
+            f"{fmt} cannot create those rules, so its pack could not list them. Use --format api "
+            "(one pack with every rule) or --condition-rules function"
+        )
+
+
+def _tf_rule(d: Deployment, spec: ConfigRuleSpec) -> tuple[str, str]:
+    """(resource type, HCL block) of one function rule."""
+    kind = "alicloud_config_aggregate_config_rule" if d.aggregate else "alicloud_config_rule"
+    body: dict[str, Any] = {"provider": Expr("alicloud.config")}
+    if d.aggregate:
+        body["aggregate_config_rule_name"] = spec.name
+        body["aggregator_id"] = d.aggregator_id
+    else:
+        body["rule_name"] = spec.name
+    body.update(
         {
-            p.key: p.default if p.default is not None else reference(_var(spec, p.key))
-            for p in spec.parameters
+            "description": spec.rule.description or spec.name,
+            "source_owner": "CUSTOM_FC",
+            "source_identifier": Expr("alicloud_fcv3_function.rulekit.function_arn"),
+            "config_rule_trigger_types": spec.triggers,
+            "maximum_execution_frequency": spec.frequency,
+            "risk_level": spec.rule.risk_level,
+            "resource_types_scope": list(spec.rule.resource_types),
         }
     )
-    return inputs
+    fields = _TF_AGGREGATE_RULE_SCOPE if d.aggregate else _TF_RULE_SCOPE
+    tags: Blocks | None = None
+    for api_name, value in spec.scope_for(fields).items():
+        if api_name == "ExcludeTagsScope":
+            tags = Blocks(Block(tag_key=t["TagKey"], tag_value=t["TagValue"]) for t in value)
+        else:
+            body[fields[api_name]] = value
+    body["input_parameters"] = spec.inputs(lambda key: Expr(f"var.{_var(spec, key)}"))
+    body["exclude_tags_scope"] = tags
+    return kind, block(f'resource "{kind}" "{spec.ident}"', body)
 
 
-def _required(deployment: Deployment) -> list[tuple[ConfigRuleSpec, str]]:
-    return [(s, p.key) for s in deployment.rules for p in s.parameters if p.default is None]
+def _tf_pack(d: Deployment, kinds: dict[str, str]) -> str:
+    ids = Blocks(
+        Block(config_rule_id=Expr(f"{kinds[s.name]}.{s.ident}.config_rule_id"))
+        for s in d.function_rules
+    )
+    description = f"rulekit rules: {', '.join(s.name for s in d.rules)}"
+    if d.aggregate:
+        return block(
+            'resource "alicloud_config_aggregate_compliance_pack" "rulekit"',
+            {
+                "provider": Expr("alicloud.config"),
+                "aggregate_compliance_pack_name": d.compliance_pack,
+                "aggregator_id": d.aggregator_id,
+                "description": description,
+                "risk_level": d.risk_level,
+                "config_rule_ids": ids,
+            },
+        )
+    return block(
+        'resource "alicloud_config_compliance_pack" "rulekit"',
+        {
+            "provider": Expr("alicloud.config"),
+            "compliance_pack_name": d.compliance_pack,
+            "description": description,
+            "risk_level": d.risk_level,
+            "config_rule_ids": ids,
+        },
+    )
 
 
 def _terraform(d: Deployment) -> dict[str, str]:
+    _no_pack_with_condition_rules(d, "Terraform")
+    provider = {"source": "aliyun/alicloud", "version": f">= {terraform_provider_version(d)}"}
     parts = [
-        _hcl_block(
-            "terraform",
-            {
-                "required_providers": Block(
-                    alicloud={"source": "aliyun/alicloud", "version": ">= 1.228.0"}
-                )
-            },
-        ),
-        _hcl_block('variable "region"', {"type": Expr("string"), "default": d.region}),
-        _hcl_block(
+        block("terraform", {"required_providers": Block(alicloud=provider)}),
+        block('variable "region"', {"type": Expr("string"), "default": d.region}),
+        block(
             'variable "config_region"',
             {
                 "type": Expr("string"),
@@ -122,7 +166,7 @@ def _terraform(d: Deployment) -> dict[str, str]:
     ]
     for spec, key in _required(d):
         parts.append(
-            _hcl_block(
+            block(
                 f'variable "{_var(spec, key)}"',
                 {
                     "type": Expr("string"),
@@ -131,36 +175,36 @@ def _terraform(d: Deployment) -> dict[str, str]:
             )
         )
     parts += [
-        _hcl_block('provider "alicloud"', {"region": Expr("var.region")}),
-        _hcl_block('provider "alicloud"', {"alias": "config", "region": Expr("var.config_region")}),
-        _hcl_block(
-            'resource "alicloud_ram_role" "rulekit"',
-            {
-                "role_name": d.role_name,
-                "assume_role_policy_document": json.dumps(TRUST_POLICY),
-                "description": "Role of the rulekit Cloud Config rules function",
-            },
-        ),
-        _hcl_block(
-            'resource "alicloud_ram_policy" "rulekit"',
-            {
-                "policy_name": d.role_name,
-                "policy_document": json.dumps(d.policy()),
-                "description": "What the rulekit rules read and report",
-            },
-        ),
-        _hcl_block(
-            'resource "alicloud_ram_role_policy_attachment" "rulekit"',
-            {
-                "role_name": Expr("alicloud_ram_role.rulekit.role_name"),
-                "policy_name": Expr("alicloud_ram_policy.rulekit.policy_name"),
-                "policy_type": "Custom",
-            },
-        ),
+        block('provider "alicloud"', {"region": Expr("var.region")}),
+        block('provider "alicloud"', {"alias": "config", "region": Expr("var.config_region")}),
     ]
     if d.function_rules:
-        parts.append(
-            _hcl_block(
+        parts += [
+            block(
+                'resource "alicloud_ram_role" "rulekit"',
+                {
+                    "role_name": d.role_name,
+                    "assume_role_policy_document": json.dumps(TRUST_POLICY),
+                    "description": "Role of the rulekit Cloud Config rules function",
+                },
+            ),
+            block(
+                'resource "alicloud_ram_policy" "rulekit"',
+                {
+                    "policy_name": d.role_name,
+                    "policy_document": json.dumps(d.policy()),
+                    "description": "What the rulekit rules read and report",
+                },
+            ),
+            block(
+                'resource "alicloud_ram_role_policy_attachment" "rulekit"',
+                {
+                    "role_name": Expr("alicloud_ram_role.rulekit.role_name"),
+                    "policy_name": Expr("alicloud_ram_policy.rulekit.policy_name"),
+                    "policy_type": "Custom",
+                },
+            ),
+            block(
                 'resource "alicloud_fcv3_function" "rulekit"',
                 {
                     "function_name": d.function_name,
@@ -170,33 +214,22 @@ def _terraform(d: Deployment) -> dict[str, str]:
                     "memory_size": d.memory_size,
                     "timeout": d.timeout,
                     "role": Expr("alicloud_ram_role.rulekit.arn"),
-                    "environment_variables": d.environment or None,
+                    "environment_variables": dict(d.environment) or None,
                     "code": Block(zip_file=Expr(f'filebase64("${{path.module}}/{d.code}")')),
                 },
-            )
-        )
+            ),
+        ]
+    kinds: dict[str, str] = {}
     for spec in d.function_rules:
-        body: dict[str, Any] = {
-            "provider": Expr("alicloud.config"),
-            "rule_name": spec.name,
-            "description": spec.rule.description,
-            "source_owner": "CUSTOM_FC",
-            "source_identifier": Expr("alicloud_fcv3_function.rulekit.function_arn"),
-            "config_rule_trigger_types": spec.triggers,
-            "maximum_execution_frequency": spec.frequency,
-            "risk_level": spec.rule.risk_level,
-            "resource_types_scope": list(spec.rule.resource_types),
-            "input_parameters": _inputs(spec, lambda name: Expr(f"var.{name}")) or None,
-        }
-        body.update({_snake(k): v for k, v in spec.scope_fields().items()})
-        parts.append(_hcl_block(f'resource "alicloud_config_rule" "{spec.ident}"', body))
-    files = {"main.tf": "\n\n".join(parts) + "\n"}
-    return files
+        kinds[spec.name], text = _tf_rule(d, spec)
+        parts.append(text)
+    if d.compliance_pack and d.function_rules:
+        parts.append(_tf_pack(d, kinds))
+    return {"main.tf": "\n\n".join(parts) + "\n"}
 
 
-def _snake(api_name: str) -> str:
-    out = "".join(f"_{c.lower()}" if c.isupper() else c for c in api_name)
-    return out.lstrip("_")
+def _ros_param(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
 
 
 def _ros_rules(d: Deployment, function_arn: Any) -> dict[str, Any]:
@@ -213,16 +246,24 @@ def _ros_rules(d: Deployment, function_arn: Any) -> dict[str, Any]:
         }
         if spec.frequency:
             props["MaximumExecutionFrequency"] = spec.frequency
-        inputs = _inputs(spec, lambda name: {"Ref": _ros_param(name)})
-        if inputs:
-            props["InputParameters"] = inputs
-        props.update(spec.scope_fields())
+        props["InputParameters"] = spec.inputs(
+            lambda key, spec=spec: {"Ref": _ros_param(_var(spec, key))}  # type: ignore[misc]
+        )
+        props.update(spec.scope_for(_ROS_RULE_SCOPE))
         resources[_ros_param(spec.ident)] = {"Type": "ALIYUN::Config::Rule", "Properties": props}
+    if d.compliance_pack and resources:
+        resources["CompliancePack"] = {
+            "Type": "ALIYUN::Config::CompliancePack",
+            "Properties": {
+                "CompliancePackName": d.compliance_pack,
+                "Description": f"rulekit rules: {', '.join(s.name for s in d.rules)}",
+                "RiskLevel": d.risk_level,
+                "ConfigRules": [
+                    {"ConfigRuleId": {"Fn::GetAtt": [name, "ConfigRuleId"]}} for name in resources
+                ],
+            },
+        }
     return resources
-
-
-def _ros_param(name: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
 
 
 def _ros_parameters(d: Deployment) -> dict[str, Any]:
@@ -254,13 +295,30 @@ def _yaml(data: Any) -> str:
 
 
 def _ros(d: Deployment) -> dict[str, str]:
+    if d.aggregate:
+        raise ConfigurationError(
+            "ROS cannot deploy aggregate rules: it has no aggregate rule resource type, and "
+            "ALIYUN::Config::AggregateCompliancePack only lists managed rules "
+            "(ManagedRuleIdentifier) or rules that already exist (ConfigRuleId); it cannot create "
+            "a CUSTOM_FC rule. Use --format terraform, --format api, or --format s-yaml (its "
+            "rules step is then API requests)"
+        )
+    _no_pack_with_condition_rules(d, "ROS")
+    if d.function_rules and d.runtime not in ROS_RUNTIMES:
+        raise ConfigurationError(
+            f"ALIYUN::FC3::Function documents the runtimes {', '.join(ROS_RUNTIMES)}, not "
+            f"{d.runtime}: export --python 3.10 for ROS, or use --format terraform / s-yaml "
+            "for Python 3.12"
+        )
     parameters: dict[str, Any] = {
         "CodeBucket": {"Type": "String", "Description": f"OSS bucket holding {d.code}"},
         "CodeObject": {"Type": "String", "Default": d.code},
         **_ros_parameters(d),
     }
-    resources: dict[str, Any] = {"Role": _ros_role(d)}
+    resources: dict[str, Any] = {}
+    outputs: dict[str, Any] = {}
     if d.function_rules:
+        resources["Role"] = _ros_role(d)
         function: dict[str, Any] = {
             "FunctionName": d.function_name,
             "Runtime": d.runtime,
@@ -280,19 +338,28 @@ def _ros(d: Deployment) -> dict[str, str]:
             "Properties": function,
             "DependsOn": ["Role"],
         }
-        resources.update(_ros_rules(d, {"Fn::GetAtt": ["Function", "Arn"]}))
-    template = {
+        resources.update(_ros_rules(d, {"Fn::GetAtt": ["Function", "ARN"]}))
+        outputs = {
+            "RoleArn": {"Value": {"Fn::GetAtt": ["Role", "Arn"]}},
+            "FunctionArn": {"Value": {"Fn::GetAtt": ["Function", "ARN"]}},
+        }
+    else:
+        del parameters["CodeBucket"], parameters["CodeObject"]
+    template: dict[str, Any] = {
         "ROSTemplateFormatVersion": "2015-09-01",
         "Description": "rulekit: Cloud Config custom rules and their function. Deploy "
         "in cn-shanghai or ap-southeast-1 (where Config rules live).",
         "Parameters": parameters,
         "Resources": resources,
-        "Outputs": {"RoleArn": {"Value": {"Fn::GetAtt": ["Role", "Arn"]}}},
     }
+    if outputs:
+        template["Outputs"] = outputs
     return {"template.ros.yaml": _yaml(template)}
 
 
 def _serverless(d: Deployment) -> dict[str, str]:
+    if not d.aggregate:
+        _no_pack_with_condition_rules(d, "ROS (the rules step of s-yaml)")
     role_arn = f"acs:ram::${{config('AccountID')}}:role/{d.role_name}"
     props: dict[str, Any] = {
         "region": "${vars.region}",
@@ -320,6 +387,14 @@ def _serverless(d: Deployment) -> dict[str, str]:
         "Resources": {"Role": _ros_role(d)},
         "Outputs": {"RoleArn": {"Value": {"Fn::GetAtt": ["Role", "Arn"]}}},
     }
+    header = (
+        "# rulekit step 2 of 3 (after role.ros.yaml): s deploy\n"
+        "# The function's code is the zip built by: rulekit package\n"
+    )
+    files = {"role.ros.yaml": _yaml(role), "s.yaml": header + _yaml(syaml)}
+    if d.aggregate:  # ROS has no aggregate rules: step 3 is the API requests
+        files.update(requests_file(d))
+        return files
     arn = {
         "Fn::Sub": [
             "acs:fc:${FunctionRegion}:${ALIYUN::AccountId}:functions/" + d.function_name,
@@ -336,46 +411,18 @@ def _serverless(d: Deployment) -> dict[str, str]:
         },
         "Resources": _ros_rules(d, arn),
     }
-    header = (
-        "# rulekit step 2 of 3 (after role.ros.yaml): s deploy\n"
-        "# The function's code is the zip built by: rulekit package\n"
-    )
-    return {
-        "role.ros.yaml": _yaml(role),
-        "s.yaml": header + _yaml(syaml),
-        "config-rules.ros.yaml": _yaml(rules),
-    }
-
-
-def _platform_conditions(d: Deployment) -> dict[str, str]:
-    requests = []
-    for spec in d.condition_rules:
-        request: dict[str, Any] = {
-            "ConfigRuleName": spec.name,
-            "Description": spec.rule.description or spec.name,
-            "SourceOwner": "CUSTOM_CONFIGURATION",
-            "SourceIdentifier": "acs-config-configuration",
-            "ConfigRuleTriggerTypes": spec.triggers,
-            "RiskLevel": spec.rule.risk_level,
-            "ResourceTypesScope": ",".join(spec.rule.resource_types),
-            "Conditions": json.dumps(spec.platform_condition, ensure_ascii=False),
-        }
-        if spec.frequency:
-            request["MaximumExecutionFrequency"] = spec.frequency
-        request.update(spec.scope_fields())
-        requests.append(request)
-    return (
-        {"platform-condition-rules.json": json.dumps(requests, indent=2, ensure_ascii=False) + "\n"}
-        if requests
-        else {}
-    )
+    files["config-rules.ros.yaml"] = _yaml(rules)
+    return files
 
 
 def render(deployment: Deployment, fmt: str) -> dict[str, str]:
     """File name -> content for ``fmt`` (one of FORMATS)."""
+    if fmt == "api":
+        return requests_file(deployment)
     renderers = {"terraform": _terraform, "ros": _ros, "s-yaml": _serverless}
     if fmt not in renderers:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     files = renderers[fmt](deployment)
-    files.update(_platform_conditions(deployment))
+    if not (fmt == "s-yaml" and deployment.aggregate):  # there, config-rules.json has them all
+        files.update(condition_requests_file(deployment))
     return files

@@ -66,6 +66,36 @@ def _evaluations(text: str | None) -> list[dict[str, Any]]:
     return items
 
 
+def _integer(params: dict[str, str], name: str) -> int:
+    try:
+        return int(params[name])
+    except ValueError:
+        raise _invalid(name, f"{name} is invalid.") from None
+
+
+#: StartUpdateTimestamp..EndUpdateTimestamp may span at most 30 days (the API reference).
+_MAX_UPDATE_WINDOW_MS = 30 * 24 * 3600 * 1000
+
+
+def _update_window(params: dict[str, str]) -> tuple[int, int] | None:
+    given = [name for name in ("StartUpdateTimestamp", "EndUpdateTimestamp") if params.get(name)]
+    if not given:
+        return None
+    if len(given) == 1:
+        raise _invalid(
+            "UpdateTimestamp",
+            "StartUpdateTimestamp and EndUpdateTimestamp must be given together.",
+        )
+    start = _integer(params, "StartUpdateTimestamp")
+    end = _integer(params, "EndUpdateTimestamp")
+    if start > end or end - start > _MAX_UPDATE_WINDOW_MS:
+        raise _invalid(
+            "UpdateTimestamp",
+            "EndUpdateTimestamp must not precede StartUpdateTimestamp, by at most 30 days.",
+        )
+    return start, end
+
+
 def register(emulator: ConfigEmulator) -> None:
     """Install the built-in action handlers on ``emulator``."""
 
@@ -86,7 +116,8 @@ def register(emulator: ConfigEmulator) -> None:
         item = emulator.store.get(
             params["ResourceType"], params["ResourceId"], params.get("Region")
         )
-        if item is None:
+        account = params.get("ResourceAccountId")
+        if item is None or (account and item.account_id != account):
             raise ApiCallError(404, "ResourceNotExists", "The resource does not exist.")
         return {"DiscoveredResourceDetail": item.detail()}
 
@@ -98,11 +129,13 @@ def register(emulator: ConfigEmulator) -> None:
 
     def get_aggregate_discovered_resource(params: dict[str, str]) -> dict[str, Any]:
         aggregator(params)
+        if not params.get("Region"):  # required here, unlike GetDiscoveredResource
+            raise ApiCallError(400, "MissingParameter.Region", "Region is mandatory.")
         return get_discovered_resource(params)
 
     def list_aggregate_discovered_resources(params: dict[str, str]) -> dict[str, Any]:
         aggregator(params)
-        return list_discovered_resources(params)
+        return list_discovered_resources(params, aggregate=True)
 
     def assume_role(params: dict[str, str]) -> dict[str, Any]:
         arn = params.get("RoleArn", "")
@@ -120,22 +153,35 @@ def register(emulator: ConfigEmulator) -> None:
             "AssumedRoleUser": {"Arn": f"{arn}/rulekit", "AssumedRoleId": "rulekit"},
         }
 
-    def list_discovered_resources(params: dict[str, str]) -> dict[str, Any]:
+    def list_discovered_resources(
+        params: dict[str, str], aggregate: bool = False
+    ) -> dict[str, Any]:
         types = {t for t in params.get("ResourceTypes", "").split(",") if t} or None
         regions = {r for r in params.get("Regions", "").split(",") if r} or None
-        try:
-            max_results = int(params.get("MaxResults", "100"))
-            start = int(params.get("NextToken") or 0)
-        except ValueError:
-            raise _invalid("NextToken", "MaxResults or NextToken is invalid.") from None
+        if not params.get("MaxResults"):
+            raise ApiCallError(400, "MissingParameter.MaxResults", "MaxResults is mandatory.")
+        max_results = _integer(params, "MaxResults")
+        start = _integer(params, "NextToken") if params.get("NextToken") else 0
         if not 1 <= max_results <= 100:
             raise _invalid("MaxResults", "MaxResults must be 1..100.")
-        items = emulator.store.select(types, regions)
+        # ResourceDeleted: 1 (the default) lists retained resources, 0 deleted ones.
+        deleted = params.get("ResourceDeleted", "1")
+        if deleted not in ("0", "1"):
+            raise _invalid("ResourceDeleted", "ResourceDeleted must be 0 or 1.")
+        items = emulator.store.select(types, regions, deleted=deleted == "0")
+        window = _update_window(params)
+        if window is not None:
+            items = [item for item in items if window[0] <= item.update_time <= window[1]]
+        account = params.get("ResourceAccountId")
+        if aggregate and account:
+            items = [item for item in items if item.account_id == account]
         page = items[start : start + max_results]
         following = start + max_results
         return {
             "DiscoveredResourceProfiles": {
-                "DiscoveredResourceProfileList": [item.profile() for item in page],
+                "DiscoveredResourceProfileList": [
+                    item.profile(aggregate=aggregate) for item in page
+                ],
                 "MaxResults": max_results,
                 "NextToken": str(following) if following < len(items) else "",
                 "TotalCount": len(items),
@@ -146,7 +192,8 @@ def register(emulator: ConfigEmulator) -> None:
         account = emulator.accounts.get(params.get("AccountId", ""))
         if account is None:
             raise ApiCallError(404, "EntityNotExists.Account", "The account does not exist.")
-        return {"Account": {"AccountId": params["AccountId"], "FolderId": account[0]}}
+        # The official model always writes Account.Tags (a list); IncludeTags fills it.
+        return {"Account": {"AccountId": params["AccountId"], "FolderId": account[0], "Tags": []}}
 
     def list_ancestors(params: dict[str, str]) -> dict[str, Any]:
         child = params.get("ChildId", "")

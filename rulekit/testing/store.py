@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,35 +33,55 @@ class StoredResource:
     resource_group_id: str | None = None
     deleted: bool = False
     creation_time: int = 1600000000000
+    #: When Config last recorded the resource (ms): by default, when it was added to the store.
+    update_time: int = field(default_factory=lambda: int(time.time() * 1000))
+    vpc_id: str = ""
+    vswitch_id: str = ""
 
     def configuration_text(self) -> str:
         if isinstance(self.configuration, str):
             return self.configuration
         return json.dumps(self.configuration, separators=(",", ":"))
 
-    def detail(self) -> dict[str, Any]:
-        """As DiscoveredResourceDetail (GetDiscoveredResource)."""
+    def _common(self) -> dict[str, Any]:
+        # Field names and types from the official 2020-09-07 models (tests/test_contract.py).
         return {
-            "AccountId": int(self.account_id) if self.account_id.isdigit() else self.account_id,
+            "AccountId": int(self.account_id) if _digits(self.account_id) else self.account_id,
             "AvailabilityZone": "",
-            "Configuration": self.configuration_text(),
             "Region": self.region,
             "ResourceCreationTime": self.creation_time,
             "ResourceDeleted": 0 if self.deleted else 1,
-            "ResourceGroupId": self.resource_group_id or "",
             "ResourceId": self.resource_id,
             "ResourceName": self.name or "",
             "ResourceStatus": self.status or "",
             "ResourceType": self.resource_type,
             "Tags": json.dumps(dict(self.tags)),
+            "VSwitchId": self.vswitch_id,
+            "VpcId": self.vpc_id,
         }
 
-    def profile(self) -> dict[str, Any]:
-        """As an entry of DiscoveredResourceProfileList (ListDiscoveredResources)."""
-        detail = self.detail()
-        detail.pop("Configuration")
-        detail.pop("AvailabilityZone")
-        return detail
+    def detail(self) -> dict[str, Any]:
+        """As DiscoveredResourceDetail (GetDiscoveredResource and GetAggregateDiscoveredResource):
+        the platform's detail carries no ResourceGroupId."""
+        return {**self._common(), "Configuration": self.configuration_text()}
+
+    def profile(self, *, aggregate: bool = False) -> dict[str, Any]:
+        """As an entry of DiscoveredResourceProfileList. Only ListDiscoveredResources carries
+        ResourceGroupId; ListAggregateDiscoveredResources carries ResourceOwnerId instead."""
+        profile = {
+            **self._common(),
+            "UpdateTime": self.update_time,
+            "Version": 1,
+        }
+        if aggregate:
+            profile["ResourceOwnerId"] = profile["AccountId"]
+        else:
+            profile["ResourceGroupId"] = self.resource_group_id or ""
+        return profile
+
+
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 class ResourceStore:
@@ -70,7 +91,7 @@ class ResourceStore:
     def __init__(self) -> None:
         self._items: dict[tuple[str, str, str], StoredResource] = {}
         self._by_id: dict[tuple[str, str], StoredResource] = {}
-        self._selections: dict[tuple[Any, Any], list[StoredResource]] = {}
+        self._selections: dict[tuple[Any, Any, bool], list[StoredResource]] = {}
         self._lock = threading.Lock()
 
     def add(
@@ -91,8 +112,15 @@ class ResourceStore:
                 return self._by_id.get((resource_type, resource_id))
             return self._items.get((resource_type, resource_id, region))
 
-    def select(self, types: set[str] | None, regions: set[str] | None) -> list[StoredResource]:
-        key = (frozenset(types) if types else None, frozenset(regions) if regions else None)
+    def select(
+        self, types: set[str] | None, regions: set[str] | None, *, deleted: bool = False
+    ) -> list[StoredResource]:
+        """Retained (or, with ``deleted``, deleted) resources of ``types`` in ``regions``."""
+        key = (
+            frozenset(types) if types else None,
+            frozenset(regions) if regions else None,
+            deleted,
+        )
         with self._lock:
             cached = self._selections.get(key)
             if cached is None:
@@ -101,6 +129,7 @@ class ResourceStore:
                     for item in self._items.values()
                     if (not types or item.resource_type in types)
                     and (not regions or item.region in regions)
+                    and item.deleted == deleted
                 ]
             return cached
 

@@ -1,0 +1,167 @@
+"""``rulekit package`` and ``rulekit export`` agree: the same PACK arguments and default set, the
+zip checked at export time, and the README's write-package-export commands giving a function
+that runs, isolated, with exactly the environment its template sets."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from template_reference import terraform_resources, validate_terraform
+
+from rulekit import ConfigurationError
+from rulekit.cli import main
+from rulekit.deploy.package import find_python
+from rulekit.deploy.packs import check_package, resolve_packs
+from rulekit.testing import TEST_CREDENTIALS, ConfigEmulator, change_event
+
+REPO = Path(__file__).parent.parent
+
+# The FC Python 3.10 runtime's side: index.handler(event bytes, context with STS credentials).
+RUNNER = r"""
+import json, sys, types
+sys.path.insert(0, sys.argv[1])
+import index
+context = types.SimpleNamespace(
+    request_id="r-1", region="cn-hangzhou", account_id="1",
+    function=types.SimpleNamespace(name="rulekit", handler="index.handler", memory=512,
+                                   timeout=600),
+    credentials=types.SimpleNamespace(access_key_id=sys.argv[2], access_key_secret=sys.argv[3],
+                                      security_token=sys.argv[4]))
+print(json.dumps(index.handler(sys.stdin.buffer.read(), context)))
+"""
+
+
+def _readme_commands() -> list[list[str]]:
+    text = (REPO / "README.md").read_text()
+    block = text.split("## Write, test, package", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    return [shlex.split(line.split("#", 1)[0]) for line in block.strip().splitlines()]
+
+
+def _unquote(value):
+    return value[1:-1] if isinstance(value, str) and value[:1] == '"' else value
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """A folder to run the README's commands in; the pack's module is forgotten afterwards."""
+    monkeypatch.chdir(tmp_path)
+    from rulekit.rule import _DEFINED  # the rules each imported module defined
+
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    yield tmp_path
+    for name in [n for n in sys.modules if n.startswith("rulekit_acme")]:
+        del sys.modules[name]
+    for name in [n for n in _DEFINED if n.startswith("rulekit_acme")]:
+        del _DEFINED[name]
+
+
+def _fake_zip(path: Path, dist: str, entry_points: dict[str, str]) -> Path:
+    lines = "[rulekit]\n" + "".join(f"{k} = {v}\n" for k, v in entry_points.items())
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(f"{dist}.dist-info/entry_points.txt", lines)
+        archive.writestr("index.py", "")
+    return path
+
+
+def test_the_readme_commands_give_a_zip_and_templates_that_agree(workdir, capsys):
+    python = find_python("3.10")
+    assert python is not None, "the FC runtime's Python 3.10 is needed to run the package"
+    # The README's own commands: write, test, package, export.
+    commands = _readme_commands()
+    assert [c[1] for c in commands] == ["new", "test", "package", "export"]
+    for command in commands:
+        assert main(command[1:]) == 0, command
+    assert "checked: deploy/rulekit-fc-py310.zip holds the packs" in capsys.readouterr().out
+
+    text = (workdir / "deploy" / "main.tf").read_text()
+    assert validate_terraform(text) == []
+    resources = terraform_resources(text)
+    function = resources[("alicloud_fcv3_function", "rulekit")]
+    environment = {k: _unquote(v) for k, v in function["environment_variables"].items()}
+    assert environment == {"RULEKIT_LOAD_PLUGINS": "acme"}  # not the installed example packs
+    rules = [b for (kind, _), b in resources.items() if kind == "alicloud_config_rule"]
+    assert [_unquote(r["rule_name"]) for r in rules] == ["acme-required-tag"]
+    parameters = {k: _unquote(v) for k, v in rules[0]["input_parameters"].items()}
+
+    code = workdir / "code"
+    with zipfile.ZipFile(workdir / "deploy" / "rulekit-fc-py310.zip") as archive:
+        archive.extractall(code)
+    with ConfigEmulator() as emulator:
+        # Exactly the template's variables; the endpoint override only points the SDK here.
+        env = {**environment, "RULEKIT_ENDPOINT": emulator.url}
+        event = change_event(
+            "ACS::OSS::Bucket", "bucket-1", {}, tags={}, rule_parameters=parameters
+        )
+        done = subprocess.run(
+            [
+                python,
+                "-I",
+                "-S",
+                "-c",
+                RUNNER,
+                str(code),
+                TEST_CREDENTIALS.access_key_id,
+                TEST_CREDENTIALS.access_key_secret,
+                TEST_CREDENTIALS.security_token or "",
+            ],
+            input=json.dumps(event).encode(),
+            capture_output=True,
+            env=env,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr.decode()[-2000:]
+        summary = json.loads(done.stdout.decode().strip().splitlines()[-1])
+        assert summary["rule"] == "acme-required-tag"
+        assert summary["delivered"] == 1
+        [evaluation] = emulator.evaluations
+    assert evaluation["complianceType"] == "NON_COMPLIANT"
+    assert evaluation["complianceResourceId"] == "bucket-1"
+
+
+def test_export_refuses_a_zip_without_the_packs_it_loads(workdir):
+    assert main(["new", "pack", "acme", "--resource-type", "ACS::OSS::Bucket"]) == 0
+    packs = resolve_packs(["rulekit-acme"])
+    other = _fake_zip(workdir / "other.zip", "rulekit_ecs-0.1.0", {"ecs": "rulekit_ecs"})
+    with pytest.raises(ConfigurationError, match=r"does not hold the pack\(s\) \['acme'\]"):
+        check_package(other, packs)
+    stale = _fake_zip(workdir / "stale.zip", "rulekit_acme-0.0.9", {"acme": "rulekit_acme"})
+    with pytest.raises(ConfigurationError, match="holds rulekit-acme 0.0.9.*from 0.1.0"):
+        check_package(stale, packs)
+    argv = ["export", "rulekit-acme", "--format", "terraform", "-o", "out", "--package"]
+    assert main([*argv, str(other)]) == 1
+    assert not (workdir / "out" / "main.tf").exists()
+    good = _fake_zip(workdir / "good.zip", "rulekit_acme-0.1.0", {"acme": "rulekit_acme"})
+    assert main([*argv, str(good)]) == 0
+
+
+def test_export_takes_packs_not_modules(workdir, capsys):
+    assert main(["-p", "rulekit_acme", "export", "--format", "terraform"]) == 2
+    assert "export takes packs as arguments" in capsys.readouterr().err
+
+
+def test_package_and_export_default_to_the_same_installed_packs(workdir):
+    packs = resolve_packs([])
+    assert sorted(p.dist_name for p in packs) == ["rulekit-ecs", "rulekit-oss", "rulekit-ram"]
+    assert {p.requirement for p in packs} == {
+        str(REPO / "plugins" / name) for name in ("ecs", "oss", "ram")
+    }
+    assert main(["export", "--format", "terraform", "-o", "out"]) == 0
+    text = (workdir / "out" / "main.tf").read_text()
+    function = terraform_resources(text)[("alicloud_fcv3_function", "rulekit")]
+    assert _unquote(function["environment_variables"]["RULEKIT_LOAD_PLUGINS"]) == "ecs,oss,ram"
+
+
+def test_a_pack_named_by_entry_point_or_distribution_is_the_same_pack():
+    by_entry_point, by_dist, by_folder = (
+        resolve_packs([spec])[0] for spec in ("ecs", "rulekit-ecs", str(REPO / "plugins" / "ecs"))
+    )
+    assert by_entry_point.requirement == by_dist.requirement == by_folder.requirement
+    assert by_folder.entry_points == by_dist.entry_points == (("ecs", "rulekit_ecs"),)
+    with pytest.raises(ConfigurationError, match="not a pack folder"):
+        resolve_packs(["no-such-pack"])
