@@ -167,6 +167,17 @@ class TestInventory:
         )
         assert item["tags"] == {"env": ["prod"]}
 
+    def test_an_event_case_that_cannot_be_read_names_the_case(self, tmp_path):
+        fixture = _write(
+            tmp_path / "e.rulekit.yaml",
+            "rule: r\ncases:\n  - {name: raw, event: missing.json, expect: COMPLIANT}\n",
+        )
+        with pytest.raises(InventoryError) as caught:
+            read_inventory(fixture)
+        assert str(caught.value) == (
+            f"{fixture}: case 'raw': cannot read event file missing.json: No such file or directory"
+        )
+
     def test_a_get_discovered_resource_response(self, tmp_path):
         response = {
             "RequestId": "x",
@@ -232,7 +243,8 @@ class TestEmulatorCommand:
             assert (
                 lines[0] == f"Config API emulator at {url} (loopback only; signature checking on)"
             )
-            assert lines[1] == f"3 resource(s) from {fixture}"
+            # Three `resource:` cases and one `event:` case (its configuration item).
+            assert lines[1] == f"4 resource(s) from {fixture}"
             assert url.startswith("http://127.0.0.1:") and env["RULEKIT_ENDPOINT"] == url
             assert env["ALIBABA_CLOUD_ACCESS_KEY_ID"] == TEST_CREDENTIALS.access_key_id
             assert env["ALIBABA_CLOUD_SECURITY_TOKEN"] == TEST_CREDENTIALS.security_token
@@ -256,8 +268,9 @@ class TestEmulatorCommand:
             )
             assert done.returncode == 0, done.stderr
             [report] = json.loads(done.stdout)["rules"]
-            assert report["resources"] == 3
-            assert report["compliance"] == {"COMPLIANT": 1, "NON_COMPLIANT": 2}
+            assert report["resources"] == 4
+            assert report["compliance"] == {"COMPLIANT": 2, "NON_COMPLIANT": 2}
+            assert "i-bp1example0001" in {e["resourceId"] for e in report["evaluations"]}
             # Signature checking is on: a wrong secret is refused.
             bad = {**env, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "wrong"}
             refused = subprocess.run(

@@ -148,14 +148,46 @@ def _fixture(path: Path, rule_types: Callable[[str], list[str]]) -> list[Invento
         raise InventoryError(f"{problems[0].file}: {problems[0].message}")
     out = []
     for case in cases:
+        where = f"{path}: case {case.name!r}"
         resource = case.data.get("resource")
-        if resource is None:
-            continue  # an `event:` case: its resource is in the event, not an inventory
-        types = (
-            rule_types(case.rule) if not (isinstance(resource, dict) and "type" in resource) else []
-        )
-        out.append(_normalise(resource, f"{path}: case {case.name!r}", types[0] if types else None))
+        if resource is None and "event" in case.data:
+            out.append(_from_event(case.data["event"], path, where))
+            continue
+        named = isinstance(resource, dict) and "type" in resource
+        types = [] if named else rule_types(case.rule)
+        out.append(_normalise(resource, where, types[0] if types else None))
     return out
+
+
+def _from_event(event: Any, fixture: Path, where: str) -> InventoryResource:
+    """The configuration item of an ``event:`` case (a file next to the fixture, or inline)."""
+    from ..errors import RulekitError
+    from ..event import decode_event
+
+    try:
+        raw = (fixture.parent / event).read_bytes() if isinstance(event, str) else event
+        item = decode_event(raw).resource
+    except OSError as exc:
+        raise InventoryError(f"{where}: cannot read event file {event}: {exc.strerror}") from None
+    except RulekitError as exc:
+        raise InventoryError(f"{where}: {exc}") from None
+    if item is None:
+        raise InventoryError(f"{where}: the event carries no configuration item")
+    return _normalise(
+        {
+            "id": item.id,
+            "type": item.type,
+            "region": item.region,
+            "account_id": item.account_id,
+            "name": item.name,
+            "tags": item.tags,
+            "configuration": item.configuration,
+            "resource_group_id": item.resource_group_id,
+            "status": item.status,
+        },
+        where,
+        None,
+    )
 
 
 def read_inventory(
