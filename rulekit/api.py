@@ -201,7 +201,11 @@ class ApiClient:
             decoded = json.loads(body)
         except (ValueError, TypeError):
             raise _error(
-                action, "InvalidResponse", None, f"response is not JSON: {body[:80]!r}", None
+                action,
+                "InvalidResponse",
+                None,
+                f"response is not JSON: {_redact.shown(body)}",
+                None,
             ) from None
         if not isinstance(decoded, dict):
             raise _error(action, "InvalidResponse", None, "response is not a JSON object", None)

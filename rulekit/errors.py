@@ -1,7 +1,8 @@
 """The typed errors rulekit raises.
 
 Every error derives from :class:`RulekitError`, says what was wrong and where, and never
-carries a credential, security token or result token in its message (see ``_redact``).
+carries a credential, security token or result token in its message: the base class masks its
+message when the error is built (``_redact``), so no raise site can forget to.
 
 Example::
 
@@ -14,6 +15,8 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+from ._redact import redact
 
 __all__ = [
     "ApiError",
@@ -32,7 +35,11 @@ __all__ = [
 
 
 class RulekitError(Exception):
-    """Base class of every error rulekit raises on purpose."""
+    """Base class of every error rulekit raises on purpose. Its message is masked (secrets
+    registered while the invocation runs, secret-named parameters) as it is built."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(redact(arg) if arg.__class__ is str else arg for arg in args))
 
 
 class EventError(RulekitError):

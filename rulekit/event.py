@@ -123,6 +123,16 @@ def _int(value: Any, what: str, where: str | None = None) -> int | None:
         raise EventError(f"{what} must be a number of milliseconds, got {value!r}") from None
 
 
+def _utf8(text: str, what: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise EventError(
+            f"{what} holds a lone surrogate (character {exc.start}): "
+            "it cannot be sent back to Cloud Config"
+        ) from None
+
+
 def _text(value: Any) -> str | None:
     if value.__class__ is str:
         return value or None
@@ -214,6 +224,8 @@ def decode_event(event: bytes | str | Mapping[str, Any]) -> ConfigEvent:
     if not isinstance(token, str) or not token or token.isspace():
         raise EventError("the event has no resultToken: Cloud Config could not accept results")
     _redact.register_result_token(token)
+    if not token.isascii():  # sent back as is: text UTF-8 cannot carry (a lone surrogate)
+        _utf8(token, "resultToken")
     invoking = body.get("invokingEvent")
     if invoking.__class__ is not dict or not invoking:
         invoking = _object(invoking, "invokingEvent", required=True)

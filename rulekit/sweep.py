@@ -24,6 +24,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from ._redact import shown
 from .errors import ApiError, EventError, RulekitError
 from .evaluation import Compliance, Evaluation, complete
 from .resource import Resource
@@ -52,7 +53,7 @@ class Outcome:
 def resource_from_profile(profile: Any) -> Resource:
     """A Resource (without configuration) from a DiscoveredResourceProfileList entry."""
     if not isinstance(profile, dict):
-        raise EventError(f"a resource profile is not an object: {profile!r:.80}")
+        raise EventError(f"a resource profile is not an object: {shown(profile)}")
     rid, rtype, region = (profile.get(k) for k in ("ResourceId", "ResourceType", "Region"))
     if not rid or not rtype or not region:
         raise EventError(
