@@ -264,9 +264,18 @@ def redact(text: object) -> str:
                 for form in forms:
                     if form in out:
                         out = out.replace(form, MASK)
-        return _BY_NAME.sub(lambda m: f"{m.group('name')}{m.group('sep')}{MASK}", out)
+        out = _BY_NAME.sub(lambda m: f"{m.group('name')}{m.group('sep')}{MASK}", out)
+        # A lone surrogate (valid JSON, so in any id or name) would make printing it raise.
+        return out if out.isascii() else _SURROGATE.sub(_escaped, out)
     except Exception:  # (a bug here must not become a crash, nor the unmasked text)
         return WITHHELD
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def _text(value: object) -> str:

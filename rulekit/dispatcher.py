@@ -22,7 +22,7 @@ from .config_api import ConfigApi
 from .context import Context
 from .deadline import Deadline
 from .delivery import Delivery, Sink
-from .errors import ApiError, EvaluationError, EventError
+from .errors import DeliveryError, EvaluationError, EventError, RulekitError
 from .evaluation import Compliance, Evaluation, complete, resolved
 from .event import ConfigEvent, parse_configuration
 from .loader import RuleSet
@@ -94,6 +94,17 @@ class InvocationResult:
         return out
 
 
+def _not_evaluated(result: InvocationResult, why: str) -> str:
+    """What an incomplete sweep left out, for the error that ends the invocation."""
+    if result.remaining is None:
+        count = f"an unknown number of resources not evaluated ({result.resources} evaluated)"
+    else:
+        count = (
+            f"{result.remaining} of {result.remaining + result.resources} resource(s) not evaluated"
+        )
+    return f"the sweep stopped early ({why}): {count}"
+
+
 class Dispatcher:
     """Runs rules on decoded events. ``config`` fetches OVERSIZE configurations and lists
     resources for sweeps; ``folders`` resolves resource-directory folders; ``api`` serves
@@ -154,7 +165,7 @@ class Dispatcher:
         rule = prepared.rule
         result = InvocationResult(rule.name, event.message_type)
         delivery = Delivery(sink)
-        failure: ApiError | None = None
+        failure: RulekitError | None = None
         resource = event.resource
         if resource is None:
             from .settings import SweepOptions
@@ -162,11 +173,7 @@ class Dispatcher:
 
             options = self.sweep_options or SweepOptions()
             sweep = Sweep(self, prepared, self._context(event, rule, None, fc_context), options)
-            try:
-                sweep.run(delivery, result)
-            except ApiError as exc:  # listing failed: deliver what was evaluated, then fail
-                failure, result.complete = exc, False
-                result.remaining = None
+            failure = sweep.run(delivery, result)  # listing failed: deliver, then fail
             result.delete_mode = options.delete_mode and result.complete and result.errors == 0
         else:
             if event.oversize:
@@ -184,6 +191,13 @@ class Dispatcher:
             result.resources += 1
         try:
             delivery.close(delete_mode=result.delete_mode)
+        except DeliveryError as error:
+            # One error that states everything lost: what was not delivered, and what the
+            # sweep never evaluated (a failed listing, the time running out).
+            if failure is not None or not result.complete:
+                why = f"the resource listing failed: {failure}" if failure else "out of time"
+                raise error.also(_not_evaluated(result, why), result.remaining) from None
+            raise
         finally:
             result.delivered, result.calls = delivery.delivered, delivery.calls
         if log.isEnabledFor(logging.INFO):  # the arguments cost more than the check
@@ -198,6 +212,7 @@ class Dispatcher:
                 f"; {result.errors} error(s)" if result.errors else "",
             )
         if failure is not None:
+            failure.args = (f"{failure}; {_not_evaluated(result, 'the listing failed')}",)
             raise failure
         return result
 

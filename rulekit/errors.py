@@ -116,7 +116,9 @@ class DeliveryError(RulekitError):
     """Some evaluations could not be delivered to Cloud Config: raised after every other batch
     was sent, so the invocation fails loudly and FC's retry can deliver them again.
 
-    ``undelivered`` lists ``(resource_type, resource_id)`` of each evaluation that was not sent.
+    ``undelivered`` lists ``(resource_type, resource_id)`` of each evaluation that was not sent;
+    ``not_evaluated`` how many resources a sweep that also stopped early never evaluated (None:
+    not known, or nothing left out: the message says which).
     """
 
     def __init__(
@@ -126,8 +128,25 @@ class DeliveryError(RulekitError):
         undelivered: Sequence[tuple[str, str]] = (),
         delivered: int = 0,
         errors: Sequence[ApiError] = (),
+        not_evaluated: int | None = None,
     ) -> None:
         super().__init__(message)
         self.undelivered = list(undelivered)
         self.delivered = delivered
         self.errors = list(errors)
+        self.not_evaluated = not_evaluated
+
+    def also(self, what: str, not_evaluated: int | None = None) -> DeliveryError:
+        """This error, its message extended with ``what`` else was lost.
+
+        Example::
+
+            raise error.also("the sweep stopped early: 2301 of 2500 resources not evaluated")
+        """
+        return DeliveryError(
+            f"{self}; {what}",
+            undelivered=self.undelivered,
+            delivered=self.delivered,
+            errors=self.errors,
+            not_evaluated=not_evaluated,
+        )

@@ -5,11 +5,13 @@ Resources are listed a page at a time (ListDiscoveredResources, MaxResults/NextT
 configurations fetched with bounded concurrency (GetDiscoveredResource), and each one goes
 through the dispatcher's own ``evaluate`` (the same scope check and assembly as a change event).
 Evaluations stream into delivery as they are produced, so memory stays flat however large the
-account is. Before starting each resource the sweep checks the invocation's remaining time; when
-it runs short it stops, flushes, and reports how many resources were left.
+account is. The invocation's remaining time bounds the work itself, not only its submission:
+a resource is not started (nor evaluated after its fetch) once only the reserve is left, work
+still running then is left behind, and the sweep flushes and reports what was not evaluated.
 
 Bad input does not stop a sweep (docs/sweeps.md): a deleted resource is NOT_APPLICABLE; a
-configuration that cannot be fetched or parsed is INSUFFICIENT_DATA and counted as an error; a
+configuration that cannot be fetched or parsed, or a scope that cannot be checked (the folders
+of an account that left the resource directory), is INSUFFICIENT_DATA and counted as an error; a
 rule that raises on one resource is counted and logged with the resource id, and the others go on.
 
 Example::
@@ -20,12 +22,13 @@ Example::
 from __future__ import annotations
 
 import logging
+import math
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ._redact import shown
-from .errors import ApiError, EventError, RulekitError
+from .errors import ApiError, EventError, RulekitError, ScopeError
 from .evaluation import Compliance, Evaluation, complete
 from .resource import Resource
 from .settings import SweepOptions
@@ -48,6 +51,10 @@ class Outcome:
     resource: str
     evaluations: list[Evaluation]
     error: str | None = None
+    skipped: bool = False  # not started: the time ran out first
+
+
+_SKIPPED = Outcome("", [], skipped=True)
 
 
 def resource_from_profile(profile: Any) -> Resource:
@@ -86,8 +93,12 @@ class Sweep:
         scope = prepared.scope
         # The profile list carries no resource group: judge that part after the fetch.
         self._precheck = replace(scope, resource_group_ids=(), exclude_resource_group_ids=())
+        # Accounts whose folders could not be looked up in this sweep, with the reason.
+        self._unresolved: dict[str, str] = {}
 
-    def run(self, delivery: Delivery, result: InvocationResult) -> None:
+    def run(self, delivery: Delivery, result: InvocationResult) -> RulekitError | None:
+        """Evaluate and stream out every listed resource. Returns the error that ended the
+        listing early (the evaluated resources are in ``delivery`` all the same), or None."""
         config = self.dispatcher.config
         if config is None:
             raise EventError("a periodic sweep needs the Config API (no credentials given)")
@@ -98,45 +109,77 @@ class Sweep:
             aggregator_id=self.options.aggregator_id,
         )
         deadline = self.dispatcher.deadline
-        started, total = 0, None
+        listed, total, listing_done = 0, None, False
+        failure: RulekitError | None = None
         in_flight: set[Future[Outcome]] = set()
-        window = max(1, self.options.concurrency) * 4
-        stopped = False
-        with ThreadPoolExecutor(
-            max_workers=max(1, self.options.concurrency), thread_name_prefix="rulekit-sweep"
-        ) as pool:
-            try:
-                for page in pages:
-                    total = page.total if page.total is not None else total
-                    for profile in page.profiles:
-                        if deadline.remaining() <= self.options.reserve:
-                            stopped = True
-                            break
-                        started += 1
-                        in_flight.add(pool.submit(self._one, profile))
-                        if len(in_flight) >= window:
-                            done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-                            self._collect(done, delivery, result)
-                    if stopped:
+        concurrency = max(1, self.options.concurrency)
+        window = concurrency * 4
+        # Not a with-block: leaving one waits for every thread, and a rule still running when
+        # the time is up must not hold the invocation past its end.
+        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="rulekit-sweep")
+        try:
+            stopped = False
+            for page in pages:
+                total = page.total if page.total is not None else total
+                for profile in page.profiles:
+                    if self._out_of_time():
+                        stopped = True
                         break
-            finally:
-                done, _ = wait(in_flight)
-                self._collect(done, delivery, result)
-        result.complete = not stopped
-        if stopped:
-            result.remaining = max(0, total - started) if total is not None else None
-            log.warning(
-                "rule %s: sweep stopped with %.1fs left; %s resource(s) not evaluated",
-                self.prepared.rule.name,
-                deadline.remaining(),
-                "an unknown number of" if result.remaining is None else result.remaining,
-            )
+                    listed += 1
+                    in_flight.add(pool.submit(self._one, profile))
+                    if len(in_flight) >= window:
+                        done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                        self._collect(done, delivery, result)
+                if stopped:
+                    break
+            listing_done = not stopped
+        except RulekitError as exc:  # the listing failed for good: deliver what was evaluated
+            failure = exc
+        finally:
+            # Wait for the work in flight only until the reserve: what has not finished by then
+            # is left behind (a thread cannot be stopped) and counted as not evaluated.
+            left = deadline.remaining() - self.options.reserve
+            done, in_flight = wait(in_flight, timeout=None if left == math.inf else max(0, left))
+            self._collect(done, delivery, result)
+            pool.shutdown(wait=False, cancel_futures=True)
+        self._report(result, listed, total, listing_done, failure)
+        return failure
+
+    def _out_of_time(self) -> bool:
+        return self.dispatcher.deadline.remaining() <= self.options.reserve
+
+    def _report(
+        self,
+        result: InvocationResult,
+        listed: int,
+        total: int | None,
+        listing_done: bool,
+        failure: RulekitError | None,
+    ) -> None:
+        evaluated = result.resources
+        result.complete = listing_done and failure is None and evaluated == listed
+        if result.complete:
+            return
+        if total is not None:
+            result.remaining = max(0, total - evaluated)
+        else:
+            result.remaining = listed - evaluated if listing_done else None
+        why = f"the listing failed ({failure})" if failure else "out of time"
+        log.warning(
+            "rule %s: sweep stopped (%s) with %.1fs left; %s resource(s) not evaluated",
+            self.prepared.rule.name,
+            why,
+            self.dispatcher.deadline.remaining(),
+            "an unknown number of" if result.remaining is None else result.remaining,
+        )
 
     def _collect(
         self, done: set[Future[Outcome]], delivery: Delivery, result: InvocationResult
     ) -> None:
         for future in done:
-            outcome = future.result()
+            outcome = future.result()  # (never raises: _one contains every error)
+            if outcome.skipped:
+                continue
             result.resources += 1
             for evaluation in outcome.evaluations:
                 delivery.add(evaluation)
@@ -145,18 +188,44 @@ class Sweep:
                 result.fail(outcome.resource, outcome.error)
 
     def _one(self, profile: Any) -> Outcome:
+        """Evaluate one listed resource. Whatever goes wrong stays with this resource: it is
+        counted and named, and the sweep goes on."""
+        if self._out_of_time():  # queued before the time ran out: leave it for the next sweep
+            return _SKIPPED
         try:
             resource = resource_from_profile(profile)
         except RulekitError as exc:
             log.error("skipping a listed resource: %s", exc)
             return Outcome("(unreadable profile)", [], str(exc))
-        resource.account_id = resource.account_id or (self.ctx.event.account_id or "")
         name = f"{resource.type} {resource.id}"
+        try:
+            return self._evaluated(profile, resource, name)
+        except RulekitError as exc:
+            log.error("%s: %s", name, exc)
+            return Outcome(name, [], str(exc))
+        except Exception as exc:  # a bug must not cost the other resources their results
+            log.exception("%s: unexpected error", name)
+            return Outcome(name, [], f"unexpected {type(exc).__name__}: {exc}")
+
+    def _evaluated(self, profile: Any, resource: Resource, name: str) -> Outcome:
+        resource.account_id = resource.account_id or (self.ctx.event.account_id or "")
         if isinstance(profile, dict) and profile.get("ResourceDeleted") in (0, "0", False):
             return Outcome(
                 name, self._marked(resource, Compliance.NOT_APPLICABLE, "resource deleted")
             )
-        if self._precheck.why_out_of_scope(resource, self.dispatcher.folders) is None:
+        unresolved = self._unresolved.get(resource.account_id)
+        try:
+            if unresolved is not None:  # one failed folder lookup per account and sweep
+                raise ScopeError(unresolved)
+            outside = self._precheck.why_out_of_scope(resource, self.dispatcher.folders)
+        except RulekitError as exc:  # e.g. GetAccount of an account that left the directory
+            if self._precheck.needs_folders:
+                self._unresolved.setdefault(resource.account_id, str(exc))
+            log.error("%s: scope cannot be checked: %s", name, exc)
+            reason = f"scope cannot be checked: {exc}"
+            marked = self._marked(resource, Compliance.INSUFFICIENT_DATA, reason)
+            return Outcome(name, marked, str(exc))
+        if outside is None:
             try:
                 resource = self.dispatcher.fetch_configuration(
                     resource, aggregator_id=self.options.aggregator_id
@@ -166,12 +235,10 @@ class Sweep:
                 reason = f"configuration unavailable: {exc}"
                 marked = self._marked(resource, Compliance.INSUFFICIENT_DATA, reason)
                 return Outcome(name, marked, str(exc))
+            if self._out_of_time():  # the fetch took the last of the time
+                return _SKIPPED
         ctx = self.ctx.for_resource(resource)
-        try:
-            return Outcome(name, self.dispatcher.evaluate(self.prepared, resource, ctx))
-        except RulekitError as exc:
-            log.error("%s: %s", name, exc)
-            return Outcome(name, [], str(exc))
+        return Outcome(name, self.dispatcher.evaluate(self.prepared, resource, ctx))
 
     def _marked(self, resource: Resource, compliance: Compliance, why: str) -> list[Evaluation]:
         """The sweep's own verdict on a resource the rule cannot judge, completed for delivery."""

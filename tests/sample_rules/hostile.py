@@ -34,3 +34,34 @@ def returns_a_secret(resource):
     if resource.id == "i-long":
         return LongRepr()  # the error shows its repr, cut to 80 characters
     raise ValueError(f"cannot reach the API with token {SECURITY_TOKEN}")
+
+
+class StepClock:
+    """A monotonic clock for ``Deadline`` that only moves when ``paced`` says so."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+#: The clock ``paced`` advances by one second per resource; what it read at each start.
+CLOCK = StepClock()
+STARTS: list[float] = []
+#: Holds ``hangs`` on resource i-hangs until a test sets it.
+HANG = threading.Event()
+
+
+@rule(resource_type="ACS::ECS::Instance", name="paced")
+def paced(resource, ctx):
+    STARTS.append(ctx.deadline.remaining())
+    CLOCK.now += 1.0  # each resource takes one second of the invocation's time
+    return Compliance.COMPLIANT
+
+
+@rule(resource_type="ACS::ECS::Instance", name="hangs")
+def hangs(resource):
+    if resource.id == "i-hangs":
+        HANG.wait(60)
+    return Compliance.COMPLIANT
