@@ -135,6 +135,11 @@ class Dispatcher:
         """Select the rule and validate scope overrides and parameters (nothing is sent)."""
         parameters = event.rule_parameters
         named = parameters.get(RULE_PARAMETER) if parameters else None
+        if named is not None and named.__class__ is not str:
+            raise EventError(
+                f"ruleParameters.{RULE_PARAMETER} must be a rule name (text), "
+                f"got {type(named).__name__}"
+            )
         rule = self.rules.select(event.rule_name, self.requested_rule or named or None)
         prepared = rule.configure(parameters)
         if prepared.overridden:

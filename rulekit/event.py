@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import _fastjson, _redact
+from ._redact import shown
 from .errors import EventError
 from .resource import Resource
 
@@ -35,6 +36,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("rulekit.event")
+
+_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 
 CHANGE_NOTIFICATION = "ConfigurationItemChangeNotification"
 SCHEDULED_NOTIFICATION = "ScheduledNotification"
@@ -118,9 +121,14 @@ def _int(value: Any, what: str, where: str | None = None) -> int | None:
     if isinstance(value, bool):
         raise EventError(f"{what} must be a number, got {value!r}")
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise EventError(f"{what} must be a number of milliseconds, got {value!r}") from None
+        number = int(value)  # (Infinity and 1e400, valid to a JSON parser, overflow here)
+    except (TypeError, ValueError, OverflowError):
+        raise EventError(
+            f"{what} must be a number of milliseconds, got {shown(value, 40)}"
+        ) from None
+    if not _LONG_MIN <= number <= _LONG_MAX:  # the platform's timestamps are Java longs
+        raise EventError(f"{what} is out of range for a timestamp: {shown(value, 40)}")
+    return number
 
 
 def _utf8(text: str, what: str) -> None:

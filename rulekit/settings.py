@@ -21,6 +21,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from typing import NamedTuple
@@ -28,7 +29,7 @@ from typing import NamedTuple
 from .api import RetryPolicy
 from .errors import ConfigurationError
 
-__all__ = ["Settings", "SweepOptions"]
+__all__ = ["SettingError", "Settings", "SweepOptions"]
 
 
 class SweepOptions(NamedTuple):
@@ -41,6 +42,11 @@ class SweepOptions(NamedTuple):
     delete_mode: bool = False
 
 
+class SettingError(ConfigurationError):
+    """An environment variable of the deployment has a value rulekit cannot use; the message
+    names the variable."""
+
+
 def _number(
     env: Mapping[str, str], name: str, default: float, *, minimum: float, integer: bool = False
 ) -> float:
@@ -51,9 +57,12 @@ def _number(
         value = int(raw) if integer else float(raw)
     except ValueError:
         kind = "a whole number" if integer else "a number"
-        raise ConfigurationError(f"{name} must be {kind}, got {raw!r}") from None
+        raise SettingError(f"{name} must be {kind}, got {raw!r}") from None
+    # float() takes "inf" and "nan"; nan compares false with everything, so it is named here.
+    if not math.isfinite(value) or value <= 0:
+        raise SettingError(f"{name} must be a finite number above 0, got {raw!r}")
     if value < minimum:
-        raise ConfigurationError(f"{name} must be at least {minimum:g}, got {raw!r}")
+        raise SettingError(f"{name} must be at least {minimum:g}, got {raw!r}")
     return value
 
 
@@ -63,7 +72,7 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
         return True
     if raw in ("0", "false", "no", "off", ""):
         return False
-    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+    raise SettingError(f"{name} must be true or false, got {raw!r}")
 
 
 class Settings(NamedTuple):

@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from . import UsageError
 from .common import load_plugins
 
 __all__ = ["add_parser"]
@@ -44,10 +45,15 @@ def run(args: argparse.Namespace) -> int:
     )
     assert args.format in FORMATS
     out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, text in render(deployment, args.format).items():
-        (out / name).write_text(text, encoding="utf-8")
-        print(f"wrote {out / name}")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"-o {out} is a file; pass a folder for the templates")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text in render(deployment, args.format).items():
+            (out / name).write_text(text, encoding="utf-8")
+            print(f"wrote {out / name}")
+    except OSError as exc:
+        raise UsageError(f"cannot write to {out}: {exc.strerror or exc}") from None
     print(
         f"{len(deployment.function_rules)} function rule(s), "
         f"{len(deployment.condition_rules)} platform condition rule(s); role actions: "
