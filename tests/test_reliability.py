@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import traceback
 from collections import Counter
 from typing import Any
 
@@ -32,6 +33,7 @@ from rulekit.params import _with_pydantic, parse_params
 from rulekit.scope import API_FIELDS
 from rulekit.tags import parse_tags
 from rulekit.testing import (
+    ApiFailure,
     Delay,
     Drop,
     Pass,
@@ -64,15 +66,15 @@ def _fill(emulator: Any, count: int) -> set[str]:
 
 
 def _env(emulator: Any, **extra: str) -> dict[str, str]:
-    return emulator.environ(
-        RULEKIT_RULES=SWEEPS,
-        RULEKIT_RETRY_BASE_DELAY="0.001",
-        RULEKIT_RETRY_MAX_DELAY="0.005",
-        RULEKIT_MAX_ATTEMPTS="4",
-        RULEKIT_API_TIMEOUT="0.5",
-        RULEKIT_SWEEP_CONCURRENCY="4",
-        **extra,
-    )
+    settings = {
+        "RULEKIT_RULES": SWEEPS,
+        "RULEKIT_RETRY_BASE_DELAY": "0.001",
+        "RULEKIT_RETRY_MAX_DELAY": "0.005",
+        "RULEKIT_MAX_ATTEMPTS": "4",
+        "RULEKIT_API_TIMEOUT": "0.5",
+        "RULEKIT_SWEEP_CONCURRENCY": "4",
+    }
+    return emulator.environ(**{**settings, **extra})
 
 
 def check_delivered_once_or_named(
@@ -389,3 +391,108 @@ def test_parameter_coercion_is_params_or_params_error_and_matches_pydantic(raw):
     assert (fast is None) == (slow is None)
     if fast is not None and slow is not None:
         assert fast.model_dump() == slow.model_dump()
+
+
+# -- whole sweeps over hostile inventories and random faults -----------------------------------
+def _secret_forms() -> list[str]:
+    """Every secret of the suite in each form a server was seen echoing it."""
+    import base64
+    from urllib.parse import quote
+
+    from rulekit.testing import TEST_CREDENTIALS, TEST_RESULT_TOKEN
+
+    forms = []
+    for secret in (
+        TEST_CREDENTIALS.access_key_secret,
+        TEST_CREDENTIALS.security_token or "",
+        TEST_RESULT_TOKEN,
+    ):
+        forms += [
+            secret,
+            quote(secret, safe=""),
+            quote(secret, safe="").lower(),
+            quote(secret),
+            base64.b64encode(secret.encode()).decode(),
+        ]
+    return forms
+
+
+SECRET_FORMS = _secret_forms()
+# Any code point, lone surrogates (valid JSON, unencodable as UTF-8) drawn often on purpose.
+any_character = st.characters(exclude_categories=()) | st.characters(categories=["Cs"])
+hostile_text = st.text(any_character, max_size=12)
+inventories = st.lists(
+    st.fixed_dictionaries(
+        {
+            "id": st.text(any_character, min_size=1, max_size=16).filter(lambda r: r != "i-boom"),
+            "name": st.none() | hostile_text,
+            "image": st.sampled_from(["m-ok", "m-bad"]) | hostile_text,
+            "extra": json_values,
+            "tags": st.dictionaries(hostile_text, st.lists(hostile_text, max_size=2), max_size=3),
+        }
+    ),
+    min_size=1,
+    max_size=30,
+    unique_by=lambda r: r["id"],
+)
+echo = st.sampled_from(SECRET_FORMS).map(lambda form: f"the server echoes {form} back")
+faults = st.one_of(
+    st.just(Pass()),
+    st.just(Throttle()),
+    st.just(ServerError(503)),
+    st.just(Drop()),
+    st.builds(ApiFailure, st.just(400), st.just("InvalidParameter"), echo),
+    st.builds(ServerError, st.just(500), st.just("InternalError"), echo),
+)
+scripts = st.fixed_dictionaries(
+    {
+        "PutEvaluations": st.lists(faults, max_size=6),
+        "GetDiscoveredResource": st.lists(faults, max_size=12),
+        "ListDiscoveredResources": st.lists(faults, max_size=3),
+    }
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.data_too_large,
+    ],
+)
+@given(inventory=inventories, script=scripts)
+def test_a_sweep_over_hostile_inventories_and_faults_loses_nothing_silently_and_leaks_nothing(
+    fc_context, no_secret_in_any_log_record, inventory, script
+):
+    from rulekit.testing import ConfigEmulator
+
+    seen = len(no_secret_in_any_log_record.lines)
+    with ConfigEmulator() as emulator:
+        for item in inventory:
+            emulator.store.add(
+                TYPE,
+                item["id"],
+                name=item["name"],
+                tags=item["tags"],
+                configuration={"ImageId": item["image"], "Extra": item["extra"]},
+            )
+        for action, faults_of in script.items():
+            emulator.script(action, *faults_of)
+        env = _env(emulator, RULEKIT_API_TIMEOUT="5", RULEKIT_MAX_ATTEMPTS="3")
+        error: RulekitError | None = None
+        outputs: list[str] = []
+        try:
+            summary = run(scheduled_event(), fc_context, environ=env)
+            outputs.append(json.dumps(summary))
+        except RulekitError as raised:  # anything else fails the test: only RulekitError
+            error = raised
+            outputs.append("".join(traceback.format_exception(raised)))
+        check_delivered_once_or_named(emulator, {item["id"] for item in inventory}, error)
+        if error is None:
+            assert summary["delivered"] == len(inventory) and summary["complete"]
+    outputs += no_secret_in_any_log_record.lines[seen:]
+    for text in outputs:
+        for form in SECRET_FORMS:
+            assert form not in text, f"a secret leaked in {text[:200]!r}"
