@@ -64,6 +64,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.~-]")  # what quote(value, safe="") encodes
 _ESCAPES = {chr(code): f"%{code:02X}" for code in range(128)}
 _HEX_ESCAPE = re.compile(r"%[0-9A-F]{2}")
 _MIN_BASE64_CORE = 8  # a shorter run of base64 characters would mask ordinary words
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_=-]+")
 
 
 def _percent(value: str) -> str:
@@ -93,7 +94,8 @@ def _base64_cores(raw: bytes) -> set[str]:
     return {core for core in cores if len(core) >= _MIN_BASE64_CORE}
 
 
-def _forms(value: str) -> tuple[str, ...]:
+def _forms(value: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The forms of ``value`` to mask: (raw and percent-encoded, base64), each longest first."""
     once = _percent(value)
     sdk = once.replace("+", "%20").replace("*", "%2A").replace("%7E", "~")
     keeps_slash = once.replace("%2F", "/")  # quote(value): its default safe="/"
@@ -101,10 +103,13 @@ def _forms(value: str) -> tuple[str, ...]:
     percent |= {_HEX_ESCAPE.sub(lambda m: m.group().lower(), form) for form in percent}
     # Encoding again only touches "%": the rest of an encoded form is already safe.
     forms = {value, *percent, *(form.replace("%", "%25") for form in percent)}
-    forms |= _base64_cores(value.encode("utf-8", "surrogatepass"))
+    encoded = _base64_cores(value.encode("utf-8", "surrogatepass")) - forms
     # Longest first, so a raw value never masks only part of its encoded form. (Across secrets
     # there is no order: one random secret inside another is not a case worth a sort per token.)
-    return tuple(sorted(forms, key=len, reverse=True))
+    return (
+        tuple(sorted(forms, key=len, reverse=True)),
+        tuple(sorted(encoded, key=len, reverse=True)),
+    )
 
 
 class _Pool:
@@ -117,9 +122,12 @@ class _Pool:
         self.limit = limit
         self.added = 0  # moves when a value joins: the forms below are then stale
         self.built_at = 0
-        self.built: dict[str, tuple[str, ...]] = {}  # raw value -> its forms, longest first
+        # raw value -> its (plain, base64) forms, longest first
+        self.built: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self.forms: tuple[tuple[str, ...], ...] = ()
+        self.base64: tuple[str, ...] = ()  # every secret's base64 forms, longest first
         self.shortest = sys.maxsize  # no text shorter than this can hold one of them
+        self.shortest_base64 = sys.maxsize  # nor a base64 run shorter than this
 
     def _current(self) -> list[str]:
         raise NotImplementedError
@@ -132,7 +140,10 @@ class _Pool:
             current = self._current()
             built = self.built
             self.built = {raw: built.get(raw) or _forms(raw) for raw in current}
-            self.forms = tuple(self.built.values())
+            self.forms = tuple(plain for plain, _ in self.built.values())
+            encoded = [form for _, forms in self.built.values() for form in forms]
+            self.base64 = tuple(sorted(encoded, key=len, reverse=True))
+            self.shortest_base64 = min(map(len, encoded), default=sys.maxsize)
             self.shortest = min(map(len, current), default=sys.maxsize)
             self.built_at = added
             return self.forms
@@ -257,6 +268,7 @@ def redact(text: object) -> str:
         out = text if text.__class__ is str else _text(text)
         assert isinstance(out, str)
         size = len(out)
+        longest_run = -1  # of base64 characters in the text: measured once, when needed
         for pool in (_LASTING, _TRANSIENT):
             if size < pool.shortest:  # a log line shorter than every result token holds none
                 continue
@@ -264,6 +276,13 @@ def redact(text: object) -> str:
                 for form in forms:
                     if form in out:
                         out = out.replace(form, MASK)
+            if pool.base64 and size >= pool.shortest_base64:
+                if longest_run < 0:
+                    longest_run = max(map(len, _BASE64_RUN.findall(out)), default=0)
+                if longest_run >= pool.shortest_base64:  # (ordinary text has no such run)
+                    for form in pool.base64:
+                        if form in out:
+                            out = out.replace(form, MASK)
         out = _BY_NAME.sub(lambda m: f"{m.group('name')}{m.group('sep')}{MASK}", out)
         # A lone surrogate (valid JSON, so in any id or name) would make printing it raise.
         return out if out.isascii() else _SURROGATE.sub(_escaped, out)
