@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from .context import Context
     from .delivery import Delivery
     from .dispatcher import Dispatcher, InvocationResult, Prepared
+    from .scope import FolderResolver
 
 __all__ = ["Outcome", "Sweep", "SweepOptions"]
 
@@ -80,6 +82,33 @@ def resource_from_profile(profile: Any) -> Resource:
     )
 
 
+class _FolderLookups:
+    """The dispatcher's folder resolver, asked once per account and sweep however many workers
+    ask at once; a failed lookup is remembered for the sweep, so an account that left the
+    resource directory costs one GetAccount, not one per resource."""
+
+    def __init__(self, folders: FolderResolver) -> None:
+        self._folders = folders
+        self._lock = threading.Lock()
+        self._per_account: dict[str, threading.Lock] = {}
+        self._found: dict[str, frozenset[str] | str] = {}  # folders, or why the lookup failed
+
+    def __call__(self, account_id: str) -> frozenset[str]:
+        with self._lock:
+            lock = self._per_account.setdefault(account_id, threading.Lock())
+        with lock:
+            found = self._found.get(account_id)
+            if found is None:
+                try:
+                    found = self._folders(account_id)
+                except RulekitError as exc:
+                    found = str(exc)
+                self._found[account_id] = found
+        if isinstance(found, str):
+            raise ScopeError(f"the folders of account {account_id} are unknown: {found}")
+        return found
+
+
 class Sweep:
     """One sweep of the account for one prepared rule."""
 
@@ -93,8 +122,8 @@ class Sweep:
         scope = prepared.scope
         # The profile list carries no resource group: judge that part after the fetch.
         self._precheck = replace(scope, resource_group_ids=(), exclude_resource_group_ids=())
-        # Accounts whose folders could not be looked up in this sweep, with the reason.
-        self._unresolved: dict[str, str] = {}
+        folders = dispatcher.folders
+        self._folders = _FolderLookups(folders) if folders is not None else None
 
     def run(self, delivery: Delivery, result: InvocationResult) -> RulekitError | None:
         """Evaluate and stream out every listed resource. Returns the error that ended the
@@ -213,14 +242,9 @@ class Sweep:
             return Outcome(
                 name, self._marked(resource, Compliance.NOT_APPLICABLE, "resource deleted")
             )
-        unresolved = self._unresolved.get(resource.account_id)
         try:
-            if unresolved is not None:  # one failed folder lookup per account and sweep
-                raise ScopeError(unresolved)
-            outside = self._precheck.why_out_of_scope(resource, self.dispatcher.folders)
+            outside = self._precheck.why_out_of_scope(resource, self._folders)
         except RulekitError as exc:  # e.g. GetAccount of an account that left the directory
-            if self._precheck.needs_folders:
-                self._unresolved.setdefault(resource.account_id, str(exc))
             log.error("%s: scope cannot be checked: %s", name, exc)
             reason = f"scope cannot be checked: {exc}"
             marked = self._marked(resource, Compliance.INSUFFICIENT_DATA, reason)
