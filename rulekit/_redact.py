@@ -18,7 +18,6 @@ URLs, including ``SecurityToken``) and any rule's logger are scrubbed before a h
 
 from __future__ import annotations
 
-import base64
 import logging
 import re
 import sys
@@ -28,7 +27,8 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import quote
+
+from ._secret_forms import forms
 
 __all__ = ["MASK", "holding", "install", "masked_cause", "redact", "register_secret", "shown"]
 
@@ -60,56 +60,7 @@ _BY_NAME = re.compile(
 _lock = threading.Lock()
 _installed = False
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.~-]")  # what quote(value, safe="") encodes
-_ESCAPES = {chr(code): f"%{code:02X}" for code in range(128)}
-_HEX_ESCAPE = re.compile(r"%[0-9A-F]{2}")
-_MIN_BASE64_CORE = 8  # a shorter run of base64 characters would mask ordinary words
-_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_=-]+")
-
-
-def _percent(value: str) -> str:
-    # quote(value, safe=""), without quote's Python step per character on ASCII text (tokens
-    # are base64: 21 µs for a 400-character one, and every invocation brings a new one). A lone
-    # surrogate (valid JSON, so possible in any token) is encoded as its UTF-8-style bytes: what
-    # a lenient encoder would echo, and never an exception.
-    if not value.isascii():
-        return quote(value, safe="", errors="surrogatepass")
-    return _UNSAFE.sub(lambda match: _ESCAPES[match.group()], value)
-
-
-def _base64_cores(raw: bytes) -> set[str]:
-    """What base64 makes of ``raw`` wherever it sits in a longer text: at each of the 3 byte
-    alignments, the characters that depend on ``raw`` alone (the first and last group mix in
-    the neighbouring bytes, so they are left out), in the standard and the URL-safe alphabet."""
-    cores: set[str] = set()
-    for offset in range(3):
-        encoded = base64.b64encode(bytes(offset) + raw).decode("ascii")
-        start, end = (4 if offset else 0), 4 * ((offset + len(raw)) // 3)
-        core = encoded[start:end]
-        if offset == 0:
-            cores.add(encoded)  # on its own, with its "=" padding
-        if len(core) >= _MIN_BASE64_CORE:
-            cores.add(core)
-    cores |= {core.replace("+", "-").replace("/", "_") for core in cores}
-    return {core for core in cores if len(core) >= _MIN_BASE64_CORE}
-
-
-def _forms(value: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The forms of ``value`` to mask: (raw and percent-encoded, base64), each longest first."""
-    once = _percent(value)
-    sdk = once.replace("+", "%20").replace("*", "%2A").replace("%7E", "~")
-    keeps_slash = once.replace("%2F", "/")  # quote(value): its default safe="/"
-    percent = {once, sdk, keeps_slash}
-    percent |= {_HEX_ESCAPE.sub(lambda m: m.group().lower(), form) for form in percent}
-    # Encoding again only touches "%": the rest of an encoded form is already safe.
-    forms = {value, *percent, *(form.replace("%", "%25") for form in percent)}
-    encoded = _base64_cores(value.encode("utf-8", "surrogatepass")) - forms
-    # Longest first, so a raw value never masks only part of its encoded form. (Across secrets
-    # there is no order: one random secret inside another is not a case worth a sort per token.)
-    return (
-        tuple(sorted(forms, key=len, reverse=True)),
-        tuple(sorted(encoded, key=len, reverse=True)),
-    )
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_=-]+")  # (see _secret_forms)
 
 
 class _Pool:
@@ -139,7 +90,7 @@ class _Pool:
             added = self.added  # read first: an add racing the snapshot forces the next rebuild
             current = self._current()
             built = self.built
-            self.built = {raw: built.get(raw) or _forms(raw) for raw in current}
+            self.built = {raw: built.get(raw) or forms(raw) for raw in current}
             self.forms = tuple(plain for plain, _ in self.built.values())
             encoded = [form for _, forms in self.built.values() for form in forms]
             self.base64 = tuple(sorted(encoded, key=len, reverse=True))
