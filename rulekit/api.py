@@ -45,6 +45,7 @@ _RETRYABLE_CODES = frozenset(
 )
 _MESSAGE_LIMIT = 300
 _URL_IN_MESSAGE = re.compile(r"with url: \S+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class RetryPolicy(NamedTuple):
@@ -177,12 +178,21 @@ class ApiClient:
         for key, value in params.items():
             if value is None:
                 continue
+            text = _param(value)
+            if not text.isascii() and _SURROGATE.search(text):  # the SDK would raise mid-send
+                raise _error(
+                    action,
+                    "InvalidParameter.Encoding",
+                    None,
+                    f"parameter {key} holds a lone surrogate: UTF-8 cannot carry it",
+                    None,
+                )
             if key == "RegionId":
                 # In the query, where the SDK looks before adding the client's own region:
                 # otherwise the request would carry two different RegionIds.
-                request.add_query_param(key, _param(value))
+                request.add_query_param(key, text)
             else:
-                request.add_body_params(key, _param(value))
+                request.add_body_params(key, text)
         sdk = self._take_sdk()
         try:
             body = sdk.do_action_with_exception(request)
@@ -201,7 +211,11 @@ class ApiClient:
             decoded = json.loads(body)
         except (ValueError, TypeError):
             raise _error(
-                action, "InvalidResponse", None, f"response is not JSON: {body[:80]!r}", None
+                action,
+                "InvalidResponse",
+                None,
+                f"response is not JSON: {_redact.shown(body)}",
+                None,
             ) from None
         if not isinstance(decoded, dict):
             raise _error(action, "InvalidResponse", None, "response is not a JSON object", None)

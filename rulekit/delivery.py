@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from .config_api import ConfigApi
 from .errors import ApiError, DeliveryError
-from .evaluation import Evaluation
+from .evaluation import Evaluation, unencodable
 
 __all__ = ["BATCH_SIZE", "ConfigSink", "Delivery", "MemorySink", "Sink"]
 
@@ -82,11 +82,24 @@ class Delivery:
         self.calls = 0
         self._buffer: list[dict[str, Any]] = []  # wire form: what was lost is named from it
         self._failed: list[tuple[list[dict[str, Any]], ApiError]] = []
+        # Evaluations whose resource id, type, region or account cannot be encoded at all.
+        self._unreportable: list[dict[str, Any]] = []
 
     def add(self, evaluation: Evaluation) -> None:
         """Queue one evaluation; sends a batch when the buffer is full."""
         # The wire form now: an incomplete evaluation fails at the rule that produced it.
-        self._buffer.append(evaluation.to_wire())
+        wire = evaluation.to_wire()
+        field = unencodable(wire)
+        if field is not None:  # kept out of its batch, which it would make unsendable
+            log.error(
+                "cannot report %s %s: its %s holds a lone surrogate",
+                evaluation.resource_type,
+                evaluation.resource_id,
+                field,
+            )
+            self._unreportable.append(wire)
+            return
+        self._buffer.append(wire)
         if len(self._buffer) >= self.batch_size:
             self._send(self._buffer, delete_mode=False)
             self._buffer = []
@@ -94,7 +107,16 @@ class Delivery:
     def _send(self, batch: list[dict[str, Any]], *, delete_mode: bool) -> None:
         self.calls += 1
         try:
-            self.sink.put(batch, delete_mode=delete_mode)
+            try:
+                self.sink.put(batch, delete_mode=delete_mode)
+            except ApiError:
+                raise
+            except Exception as exc:  # a sink's bug loses this batch, named like any other
+                raise ApiError(
+                    f"PutEvaluations could not be sent: {type(exc).__name__}: {exc}",
+                    action="PutEvaluations",
+                    code="rulekit.SinkError",
+                ) from None
         except ApiError as error:
             log.error(
                 "could not deliver %d evaluation(s) after %d attempt(s): %s",
@@ -114,18 +136,22 @@ class Delivery:
             # DeleteMode is only safe when every earlier batch landed: otherwise it would delete
             # results that this run did produce but could not deliver.
             self._send(batch, delete_mode=delete_mode and not self._failed)
-        if self._failed:
+        if self._failed or self._unreportable:
+            lost = [wire for batch, _ in self._failed for wire in batch] + self._unreportable
             undelivered = [
-                (wire["complianceResourceType"], wire["complianceResourceId"])
-                for batch, _ in self._failed
-                for wire in batch
+                (wire["complianceResourceType"], wire["complianceResourceId"]) for wire in lost
             ]
-            first = self._failed[0][1]
+            causes = [str(self._failed[0][1])] if self._failed else []
+            if self._unreportable:
+                causes.append(
+                    f"{len(self._unreportable)} cannot be encoded (a lone surrogate in the "
+                    "resource id, type, region or account)"
+                )
             shown = ", ".join(rid for _, rid in undelivered[:10])
             more = f" and {len(undelivered) - 10} more" if len(undelivered) > 10 else ""
             raise DeliveryError(
                 f"{len(undelivered)} evaluation(s) not delivered to Cloud Config "
-                f"({self.delivered} delivered): {first}; resources: {shown}{more}",
+                f"({self.delivered} delivered): {'; '.join(causes)}; resources: {shown}{more}",
                 undelivered=undelivered,
                 delivered=self.delivered,
                 errors=[error for _, error in self._failed],

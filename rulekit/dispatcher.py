@@ -22,7 +22,7 @@ from .config_api import ConfigApi
 from .context import Context
 from .deadline import Deadline
 from .delivery import Delivery, Sink
-from .errors import ApiError, EvaluationError, EventError
+from .errors import DeliveryError, EvaluationError, EventError, RulekitError
 from .evaluation import Compliance, Evaluation, complete, resolved
 from .event import ConfigEvent, parse_configuration
 from .loader import RuleSet
@@ -128,6 +128,17 @@ class Outcome:
     undecided: str | None = None
 
 
+def _not_evaluated(result: InvocationResult, why: str) -> str:
+    """What an incomplete sweep left out, for the error that ends the invocation."""
+    if result.remaining is None:
+        count = f"an unknown number of resources not evaluated ({result.resources} evaluated)"
+    else:
+        count = (
+            f"{result.remaining} of {result.remaining + result.resources} resource(s) not evaluated"
+        )
+    return f"the sweep stopped early ({why}): {count}"
+
+
 class Dispatcher:
     """Runs rules on decoded events. ``config`` fetches OVERSIZE configurations and lists
     resources for sweeps; ``folders`` resolves resource-directory folders; ``api`` serves
@@ -158,6 +169,11 @@ class Dispatcher:
         """Select the rule and validate scope overrides and parameters (nothing is sent)."""
         parameters = event.rule_parameters
         named = parameters.get(RULE_PARAMETER) if parameters else None
+        if named is not None and named.__class__ is not str:
+            raise EventError(
+                f"ruleParameters.{RULE_PARAMETER} must be a rule name (text), "
+                f"got {type(named).__name__}"
+            )
         rule = self.rules.select(event.rule_name, self.requested_rule or named or None)
         prepared = rule.configure(parameters)
         if prepared.overridden:
@@ -188,7 +204,7 @@ class Dispatcher:
         rule = prepared.rule
         result = InvocationResult(rule.name, event.message_type)
         delivery = Delivery(sink)
-        failure: ApiError | None = None
+        failure: RulekitError | None = None
         resource = event.resource
         if resource is None:
             from .settings import SweepOptions
@@ -196,11 +212,7 @@ class Dispatcher:
 
             options = self.sweep_options or SweepOptions()
             sweep = Sweep(self, prepared, self._context(event, rule, None, fc_context), options)
-            try:
-                sweep.run(delivery, result)
-            except ApiError as exc:  # listing failed: deliver what was evaluated, then fail
-                failure, result.complete = exc, False
-                result.remaining = None
+            failure = sweep.run(delivery, result)  # listing failed: deliver, then fail
             result.delete_mode = options.delete_mode and result.complete and result.errors == 0
         else:
             if event.oversize:
@@ -218,6 +230,13 @@ class Dispatcher:
             result.add(self.judge(prepared, resource, ctx, event.ordering_timestamp), delivery)
         try:
             delivery.close(delete_mode=result.delete_mode)
+        except DeliveryError as error:
+            # One error that states everything lost: what was not delivered, and what the
+            # sweep never evaluated (a failed listing, the time running out).
+            if failure is not None or not result.complete:
+                why = f"the resource listing failed: {failure}" if failure else "out of time"
+                raise error.also(_not_evaluated(result, why), result.remaining) from None
+            raise
         finally:
             result.delivered, result.calls = delivery.delivered, delivery.calls
         if log.isEnabledFor(logging.INFO):  # the arguments cost more than the check
@@ -232,6 +251,7 @@ class Dispatcher:
                 f"; {result.errors} error(s)" if result.errors else "",
             )
         if failure is not None:
+            failure.args = (f"{failure}; {_not_evaluated(result, 'the listing failed')}",)
             raise failure
         return result
 

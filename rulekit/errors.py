@@ -1,7 +1,8 @@
 """The typed errors rulekit raises.
 
 Every error derives from :class:`RulekitError`, says what was wrong and where, and never
-carries a credential, security token or result token in its message (see ``_redact``).
+carries a credential, security token or result token in its message: the base class masks its
+message when the error is built (``_redact``), so no raise site can forget to.
 
 Example::
 
@@ -14,6 +15,8 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+from ._redact import redact
 
 __all__ = [
     "ApiError",
@@ -35,7 +38,11 @@ __all__ = [
 
 
 class RulekitError(Exception):
-    """Base class of every error rulekit raises on purpose."""
+    """Base class of every error rulekit raises on purpose. Its message is masked (secrets
+    registered while the invocation runs, secret-named parameters) as it is built."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(redact(arg) if arg.__class__ is str else arg for arg in args))
 
 
 class EventError(RulekitError):
@@ -117,7 +124,9 @@ class DeliveryError(RulekitError):
     """Some evaluations could not be delivered to Cloud Config: raised after every other batch
     was sent, so the invocation fails loudly and FC's retry can deliver them again.
 
-    ``undelivered`` lists ``(resource_type, resource_id)`` of each evaluation that was not sent.
+    ``undelivered`` lists ``(resource_type, resource_id)`` of each evaluation that was not sent;
+    ``not_evaluated`` how many resources a sweep that also stopped early never evaluated (None:
+    not known, or nothing left out: the message says which).
     """
 
     def __init__(
@@ -127,11 +136,28 @@ class DeliveryError(RulekitError):
         undelivered: Sequence[tuple[str, str]] = (),
         delivered: int = 0,
         errors: Sequence[ApiError] = (),
+        not_evaluated: int | None = None,
     ) -> None:
         super().__init__(message)
         self.undelivered = list(undelivered)
         self.delivered = delivered
         self.errors = list(errors)
+        self.not_evaluated = not_evaluated
+
+    def also(self, what: str, not_evaluated: int | None = None) -> DeliveryError:
+        """This error, its message extended with ``what`` else was lost.
+
+        Example::
+
+            raise error.also("the sweep stopped early: 2301 of 2500 resources not evaluated")
+        """
+        return DeliveryError(
+            f"{self}; {what}",
+            undelivered=self.undelivered,
+            delivered=self.delivered,
+            errors=self.errors,
+            not_evaluated=not_evaluated,
+        )
 
 
 class InventoryError(RulekitError):

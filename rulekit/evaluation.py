@@ -11,7 +11,8 @@ Example::
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,8 @@ __all__ = [
     "complete",
     "encode_evaluations",
     "format_annotation",
+    "unencodable",
+    "utf8_text",
 ]
 
 #: The platform documents no maximum for an annotation; rulekit bounds it so a rule that
@@ -139,11 +142,45 @@ class Evaluation:
             "complianceType": self.compliance._value_,  # (not .value: a property, slow)
             "orderingTimestamp": self.ordering_timestamp,
         }
+        # Free text: a lone surrogate (valid JSON, so possible in any name or configuration
+        # value the platform returns) would make the whole batch unencodable.
         if self.resource_name:
-            wire["complianceResourceName"] = self.resource_name
+            wire["complianceResourceName"] = utf8_text(self.resource_name)
         if self.annotation is not None:
-            wire["annotation"] = format_annotation(self.annotation)
+            wire["annotation"] = utf8_text(format_annotation(self.annotation))
         return wire
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_IDENTITY = ("complianceResourceId", "complianceResourceType", "complianceRegionId", "accountId")
+
+
+def utf8_text(text: str) -> str:
+    """``text`` with every code point UTF-8 cannot carry (a surrogate) replaced by U+FFFD.
+
+    Example::
+
+        >>> utf8_text("caf\\u00e9 \\ud83d")
+        'café \\ufffd'
+    """
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
+
+
+def unencodable(wire: Mapping[str, Any]) -> str | None:
+    """The identity field of a wire evaluation that UTF-8 cannot carry, or None. Unlike free
+    text it cannot be replaced: the evaluation would then be about another resource.
+
+    Example::
+
+        >>> unencodable({"complianceResourceId": "i-\\ud83d", "complianceResourceType": "T",
+        ...              "complianceRegionId": "cn-hangzhou", "accountId": 1})
+        'complianceResourceId'
+    """
+    for key in _IDENTITY:
+        value = wire.get(key)
+        if value.__class__ is str and not value.isascii() and _SURROGATE.search(value):
+            return key
+    return None
 
 
 def _bad_annotation(resource_id: str, annotation: object) -> EvaluationError:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import _fastjson, _redact
+from ._redact import shown
 from .errors import EventError
 from .resource import Resource, recorded_resource_group
 
@@ -35,6 +36,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("rulekit.event")
+
+_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 
 CHANGE_NOTIFICATION = "ConfigurationItemChangeNotification"
 SCHEDULED_NOTIFICATION = "ScheduledNotification"
@@ -118,9 +121,24 @@ def _int(value: Any, what: str, where: str | None = None) -> int | None:
     if isinstance(value, bool):
         raise EventError(f"{what} must be a number, got {value!r}")
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise EventError(f"{what} must be a number of milliseconds, got {value!r}") from None
+        number = int(value)  # (Infinity and 1e400, valid to a JSON parser, overflow here)
+    except (TypeError, ValueError, OverflowError):
+        raise EventError(
+            f"{what} must be a number of milliseconds, got {shown(value, 40)}"
+        ) from None
+    if not _LONG_MIN <= number <= _LONG_MAX:  # the platform's timestamps are Java longs
+        raise EventError(f"{what} is out of range for a timestamp: {shown(value, 40)}")
+    return number
+
+
+def _utf8(text: str, what: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise EventError(
+            f"{what} holds a lone surrogate (character {exc.start}): "
+            "it cannot be sent back to Cloud Config"
+        ) from None
 
 
 def _text(value: Any) -> str | None:
@@ -215,6 +233,8 @@ def decode_event(event: bytes | str | Mapping[str, Any]) -> ConfigEvent:
     if not isinstance(token, str) or not token or token.isspace():
         raise EventError("the event has no resultToken: Cloud Config could not accept results")
     _redact.register_result_token(token)
+    if not token.isascii():  # sent back as is: text UTF-8 cannot carry (a lone surrogate)
+        _utf8(token, "resultToken")
     invoking = body.get("invokingEvent")
     if invoking.__class__ is not dict or not invoking:
         invoking = _object(invoking, "invokingEvent", required=True)

@@ -39,7 +39,7 @@ from .directory import DirectoryFolders, FolderCache
 from .dispatcher import Dispatcher
 from .endpoints import resolve_endpoint
 from .errors import CredentialsError
-from .event import decode_event
+from .event import ConfigEvent, decode_event
 from .plugins import ENV_LOAD_PLUGINS, Plugins
 from .settings import Settings
 
@@ -118,6 +118,19 @@ def run(
     deadline = Deadline.from_context(context, started=started)
     plugins = plugins or _plugins(env)
     decoded = decode_event(event)
+    # Its result token stays masked until the invocation ends, however many others start.
+    with _redact.holding(decoded.result_token):
+        return _invoke(decoded, context, env, settings, deadline, plugins)
+
+
+def _invoke(
+    decoded: ConfigEvent,
+    context: Any,
+    env: Mapping[str, str],
+    settings: Settings,
+    deadline: Deadline,
+    plugins: Plugins,
+) -> dict[str, Any]:
     dispatcher = Dispatcher(
         plugins.rules,
         deadline=deadline,

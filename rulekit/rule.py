@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ._redact import redact
+from ._redact import masked_cause, redact, shown
 from .errors import EvaluationError, EventError, RuleDefinitionError, RulekitError, ScopeError
 from .evaluation import Compliance, Evaluation, complete, resolved
 from .event import CHANGE_NOTIFICATION, SCHEDULED_NOTIFICATION
@@ -368,12 +368,11 @@ class Rule:
         except EventError:  # the event's own data is unreadable (tags parsed on first read)
             raise
         except Exception as exc:
+            # Chained to a masked stand-in: a traceback prints the cause's own message too.
             raise EvaluationError(
-                redact(
-                    f"rule {self.name!r} ({self._raised_at(exc)}) raised {type(exc).__name__} "
-                    f"on {resource.type} {resource.id}: {exc}"
-                )
-            ) from exc
+                f"rule {self.name!r} ({self._raised_at(exc)}) raised {type(exc).__name__} "
+                f"on {resource.type} {resource.id}: {redact(exc)}"
+            ) from masked_cause(exc)
         return evaluations
 
     def _raised_at(self, exc: BaseException) -> str:
@@ -427,7 +426,7 @@ def _one(item: Any, resource: Resource, ordering: int | None) -> Evaluation:
         compliance, annotation = Compliance.coerce(item[0]), item[1]
     else:
         raise EvaluationError(
-            f"returned {type(item).__name__} {item!r:.80}; return a Compliance, a "
+            f"returned {type(item).__name__} {shown(item)}; return a Compliance, a "
             "(Compliance, annotation) pair, an Evaluation, or several Evaluations"
         )
     return resolved(

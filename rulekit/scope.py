@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from ._redact import shown
 from .errors import ScopeError, ScopeWarning
 from .resource import Resource
 
@@ -113,7 +114,7 @@ def _tag_list(value: Any, field_name: str) -> tuple[TagCondition, ...]:
         except (ValueError, RecursionError):
             raise ScopeError(
                 f"{field_name} must be a list of {{TagKey, TagValue}} objects (JSON), "
-                f"got {value[:80]!r}"
+                f"got {shown(value)}"
             ) from None
     if isinstance(value, Mapping):
         value = [{"TagKey": k, "TagValue": v} for k, v in value.items()]

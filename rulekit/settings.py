@@ -21,6 +21,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from typing import NamedTuple
@@ -28,7 +29,7 @@ from typing import NamedTuple
 from .api import RetryPolicy
 from .errors import ConfigurationError
 
-__all__ = ["Settings", "SweepOptions"]
+__all__ = ["SettingError", "Settings", "SweepOptions"]
 
 
 #: ListDiscoveredResources takes an update-time window of at most 30 days.
@@ -48,8 +49,19 @@ class SweepOptions(NamedTuple):
     deleted_lookback_days: int = 7
 
 
+class SettingError(ConfigurationError):
+    """An environment variable of the deployment has a value rulekit cannot use; the message
+    names the variable."""
+
+
 def _number(
-    env: Mapping[str, str], name: str, default: float, *, minimum: float, integer: bool = False
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    *,
+    minimum: float,
+    integer: bool = False,
+    zero_means_off: bool = False,
 ) -> float:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
@@ -58,9 +70,14 @@ def _number(
         value = int(raw) if integer else float(raw)
     except ValueError:
         kind = "a whole number" if integer else "a number"
-        raise ConfigurationError(f"{name} must be {kind}, got {raw!r}") from None
+        raise SettingError(f"{name} must be {kind}, got {raw!r}") from None
+    # float() takes "inf" and "nan"; nan compares false with everything, so it is named here.
+    if zero_means_off and value == 0:
+        return 0
+    if not math.isfinite(value) or value <= 0:
+        raise SettingError(f"{name} must be a finite number above 0, got {raw!r}")
     if value < minimum:
-        raise ConfigurationError(f"{name} must be at least {minimum:g}, got {raw!r}")
+        raise SettingError(f"{name} must be at least {minimum:g}, got {raw!r}")
     return value
 
 
@@ -70,7 +87,7 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
         return True
     if raw in ("0", "false", "no", "off", ""):
         return False
-    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+    raise SettingError(f"{name} must be true or false, got {raw!r}")
 
 
 class Settings(NamedTuple):
@@ -101,11 +118,18 @@ class Settings(NamedTuple):
             aggregator_id=(env.get("RULEKIT_AGGREGATOR_ID") or "").strip() or None,
             delete_mode=_flag(env, "RULEKIT_DELETE_MODE"),
             deleted_lookback_days=int(
-                _number(env, "RULEKIT_DELETED_LOOKBACK_DAYS", 7, minimum=0, integer=True)
+                _number(
+                    env,
+                    "RULEKIT_DELETED_LOOKBACK_DAYS",
+                    7,
+                    minimum=1,
+                    integer=True,
+                    zero_means_off=True,
+                )
             ),
         )
         if sweep.deleted_lookback_days > MAX_DELETED_LOOKBACK_DAYS:
-            raise ConfigurationError(
+            raise SettingError(
                 f"RULEKIT_DELETED_LOOKBACK_DAYS must be at most {MAX_DELETED_LOOKBACK_DAYS} "
                 "(ListDiscoveredResources' update-time window), "
                 f"got {sweep.deleted_lookback_days}"

@@ -5,8 +5,9 @@ Resources are listed a page at a time (ListDiscoveredResources, MaxResults/NextT
 configurations fetched with bounded concurrency (GetDiscoveredResource), and each one goes
 through the dispatcher's own ``evaluate`` (the same scope check and assembly as a change event).
 Evaluations stream into delivery as they are produced, so memory stays flat however large the
-account is. Before starting each resource the sweep checks the invocation's remaining time; when
-it runs short it stops, flushes, and reports how many resources were left.
+account is. The invocation's remaining time bounds the work itself, not only its submission:
+a resource is not started (nor evaluated after its fetch) once only the reserve is left, work
+still running then is left behind, and the sweep flushes and reports what was not evaluated.
 
 The listing returns retained resources only (ResourceDeleted=1, the platform's default). Results
 of resources deleted since the last run are cleared by DeleteMode when it is on; without it, the
@@ -18,7 +19,8 @@ the fetched configuration; where nothing gives it, a resource group scope cannot
 the resource is INSUFFICIENT_DATA, counted as ``scopeUndecided`` (docs/scope.md).
 
 Bad input does not stop a sweep (docs/sweeps.md): a configuration that cannot be fetched or
-parsed is INSUFFICIENT_DATA and counted as an error; a rule that raises on one resource is
+parsed, or a scope that cannot be checked (the folders of an account that left the resource
+directory), is INSUFFICIENT_DATA and counted as an error; a rule that raises on one resource is
 counted and logged with the resource id, and the others go on.
 
 Example::
@@ -29,15 +31,18 @@ Example::
 from __future__ import annotations
 
 import logging
+import math
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from ._redact import shown
 from .config_api import ConfigApi, DiscoveredPage
 from .dispatcher import Outcome
-from .errors import ApiError, EventError, RulekitError
+from .errors import ApiError, EventError, RulekitError, ScopeError
 from .evaluation import Compliance, Evaluation, complete
 from .resource import Resource
 from .settings import SweepOptions
@@ -47,8 +52,9 @@ if TYPE_CHECKING:
     from .context import Context
     from .delivery import Delivery
     from .dispatcher import Dispatcher, InvocationResult, Prepared
+    from .scope import FolderResolver
 
-__all__ = ["Outcome", "Sweep", "SweepOptions"]
+__all__ = ["Sweep", "SweepOptions"]
 
 log = logging.getLogger("rulekit.sweep")
 
@@ -56,7 +62,7 @@ log = logging.getLogger("rulekit.sweep")
 def resource_from_profile(profile: Any) -> Resource:
     """A Resource (without configuration) from a DiscoveredResourceProfileList entry."""
     if not isinstance(profile, dict):
-        raise EventError(f"a resource profile is not an object: {profile!r:.80}")
+        raise EventError(f"a resource profile is not an object: {shown(profile)}")
     rid, rtype, region = (profile.get(k) for k in ("ResourceId", "ResourceType", "Region"))
     if not rid or not rtype or not region:
         raise EventError(
@@ -85,6 +91,33 @@ def _text(value: Any) -> str | None:
 _DAY_MS = 24 * 3600 * 1000
 
 
+class _FolderLookups:
+    """The dispatcher's folder resolver, asked once per account and sweep however many workers
+    ask at once; a failed lookup is remembered for the sweep, so an account that left the
+    resource directory costs one GetAccount, not one per resource."""
+
+    def __init__(self, folders: FolderResolver) -> None:
+        self._folders = folders
+        self._lock = threading.Lock()
+        self._per_account: dict[str, threading.Lock] = {}
+        self._found: dict[str, frozenset[str] | str] = {}  # folders, or why the lookup failed
+
+    def __call__(self, account_id: str) -> frozenset[str]:
+        with self._lock:
+            lock = self._per_account.setdefault(account_id, threading.Lock())
+        with lock:
+            found = self._found.get(account_id)
+            if found is None:
+                try:
+                    found = self._folders(account_id)
+                except RulekitError as exc:
+                    found = str(exc)
+                self._found[account_id] = found
+        if isinstance(found, str):
+            raise ScopeError(f"the folders of account {account_id} are unknown: {found}")
+        return found
+
+
 class Sweep:
     """One sweep of the account for one prepared rule."""
 
@@ -103,50 +136,56 @@ class Sweep:
             if options.aggregator_id
             else scope
         )
+        folders = dispatcher.folders
+        self._folders = _FolderLookups(folders) if folders is not None else None
 
-    def run(self, delivery: Delivery, result: InvocationResult) -> None:
+    def run(self, delivery: Delivery, result: InvocationResult) -> RulekitError | None:
+        """Evaluate and stream out every listed resource. Returns the error that ended the
+        listing early (the evaluated resources are in ``delivery`` all the same), or None."""
         config = self.dispatcher.config
         if config is None:
             raise EventError("a periodic sweep needs the Config API (no credentials given)")
         pages = self._pages(config)
         deadline = self.dispatcher.deadline
-        started = 0
+        listed, listing_done = 0, False
         totals: dict[bool, int | None] = {}  # listing (deleted or not) -> its TotalCount
-        in_flight: set[Future[Outcome]] = set()
-        window = max(1, self.options.concurrency) * 4
-        stopped = False
-        with ThreadPoolExecutor(
-            max_workers=max(1, self.options.concurrency), thread_name_prefix="rulekit-sweep"
-        ) as pool:
-            try:
-                for deleted, page in pages:
-                    totals[deleted] = page.total if page.total is not None else totals.get(deleted)
-                    for profile in page.profiles:
-                        if deadline.remaining() <= self.options.reserve:
-                            stopped = True
-                            break
-                        started += 1
-                        in_flight.add(pool.submit(self._one, profile))
-                        if len(in_flight) >= window:
-                            done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-                            self._collect(done, delivery, result)
-                    if stopped:
+        failure: RulekitError | None = None
+        in_flight: set[Future[Outcome | None]] = set()
+        concurrency = max(1, self.options.concurrency)
+        window = concurrency * 4
+        # Not a with-block: leaving one waits for every thread, and a rule still running when
+        # the time is up must not hold the invocation past its end.
+        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="rulekit-sweep")
+        try:
+            stopped = False
+            for deleted, page in pages:
+                totals[deleted] = page.total if page.total is not None else totals.get(deleted)
+                for profile in page.profiles:
+                    if self._out_of_time():
+                        stopped = True
                         break
-            finally:
-                done, _ = wait(in_flight)
-                self._collect(done, delivery, result)
-        result.complete = not stopped
-        if stopped:
-            # Of the listings begun (deleted resources not yet listed are not counted).
-            counts = [count for count in totals.values() if count is not None]
-            known = bool(totals) and len(counts) == len(totals)
-            result.remaining = max(0, sum(counts) - started) if known else None
-            log.warning(
-                "rule %s: sweep stopped with %.1fs left; %s resource(s) not evaluated",
-                self.prepared.rule.name,
-                deadline.remaining(),
-                "an unknown number of" if result.remaining is None else result.remaining,
-            )
+                    listed += 1
+                    in_flight.add(pool.submit(self._one, profile))
+                    if len(in_flight) >= window:
+                        done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                        self._collect(done, delivery, result)
+                if stopped:
+                    break
+            listing_done = not stopped
+        except RulekitError as exc:  # the listing failed for good: deliver what was evaluated
+            failure = exc
+        finally:
+            # Wait for the work in flight only until the reserve: what has not finished by then
+            # is left behind (a thread cannot be stopped) and counted as not evaluated.
+            left = deadline.remaining() - self.options.reserve
+            done, in_flight = wait(in_flight, timeout=None if left == math.inf else max(0, left))
+            self._collect(done, delivery, result)
+            pool.shutdown(wait=False, cancel_futures=True)
+        # Of the listings begun (deleted resources not yet listed are not counted).
+        counts = [count for count in totals.values() if count is not None]
+        total = sum(counts) if totals and len(counts) == len(totals) else None
+        self._report(result, listed, total, listing_done, failure)
+        return failure
 
     def _pages(self, config: ConfigApi) -> Iterator[tuple[bool, DiscoveredPage]]:
         """(deleted, page): the retained resources, then those deleted in the lookback window
@@ -158,7 +197,7 @@ class Sweep:
             types, scope.region_ids, aggregator_id=aggregator
         ):
             yield False, page
-        if not self._lists_deleted():
+        if self.options.delete_mode or self.options.deleted_lookback_days <= 0:
             return
         now = int(time.time() * 1000)
         window = (now - self.options.deleted_lookback_days * _DAY_MS, now)
@@ -167,28 +206,76 @@ class Sweep:
         ):
             yield True, page
 
-    def _lists_deleted(self) -> bool:
-        return not self.options.delete_mode and self.options.deleted_lookback_days > 0
+    def _out_of_time(self) -> bool:
+        return self.dispatcher.deadline.remaining() <= self.options.reserve
+
+    def _report(
+        self,
+        result: InvocationResult,
+        listed: int,
+        total: int | None,
+        listing_done: bool,
+        failure: RulekitError | None,
+    ) -> None:
+        evaluated = result.resources
+        result.complete = listing_done and failure is None and evaluated == listed
+        if result.complete:
+            return
+        if total is not None:
+            result.remaining = max(0, total - evaluated)
+        else:
+            result.remaining = listed - evaluated if listing_done else None
+        why = f"the listing failed ({failure})" if failure else "out of time"
+        log.warning(
+            "rule %s: sweep stopped (%s) with %.1fs left; %s resource(s) not evaluated",
+            self.prepared.rule.name,
+            why,
+            self.dispatcher.deadline.remaining(),
+            "an unknown number of" if result.remaining is None else result.remaining,
+        )
 
     def _collect(
-        self, done: set[Future[Outcome]], delivery: Delivery, result: InvocationResult
+        self, done: set[Future[Outcome | None]], delivery: Delivery, result: InvocationResult
     ) -> None:
         for future in done:
-            result.add(future.result(), delivery)
+            outcome = future.result()  # (never raises: _one contains every error)
+            if outcome is not None:
+                result.add(outcome, delivery)
 
-    def _one(self, profile: Any) -> Outcome:
+    def _one(self, profile: Any) -> Outcome | None:
+        """Evaluate one listed resource (None: not started, the time ran out first). Whatever
+        goes wrong stays with this resource: it is counted and named, and the sweep goes on."""
+        if self._out_of_time():  # queued before the time ran out: leave it for the next sweep
+            return None
         try:
             resource = resource_from_profile(profile)
         except RulekitError as exc:
             log.error("skipping a listed resource: %s", exc)
             return Outcome("(unreadable profile)", [], str(exc))
-        resource.account_id = resource.account_id or (self.ctx.event.account_id or "")
         name = f"{resource.type} {resource.id}"
+        try:
+            return self._evaluated(profile, resource, name)
+        except RulekitError as exc:
+            log.error("%s: %s", name, exc)
+            return Outcome(name, [], str(exc))
+        except Exception as exc:  # a bug must not cost the other resources their results
+            log.exception("%s: unexpected error", name)
+            return Outcome(name, [], f"unexpected {type(exc).__name__}: {exc}")
+
+    def _evaluated(self, profile: Any, resource: Resource, name: str) -> Outcome | None:
+        resource.account_id = resource.account_id or (self.ctx.event.account_id or "")
         if isinstance(profile, dict) and profile.get("ResourceDeleted") in (0, "0", False):
             return Outcome(
                 name, self._marked(resource, Compliance.NOT_APPLICABLE, "resource deleted")
             )
-        if self._precheck.why_out_of_scope(resource, self.dispatcher.folders) is None:
+        try:
+            outside = self._precheck.why_out_of_scope(resource, self._folders)
+        except RulekitError as exc:  # e.g. GetAccount of an account that left the directory
+            log.error("%s: scope cannot be checked: %s", name, exc)
+            reason = f"scope cannot be checked: {exc}"
+            marked = self._marked(resource, Compliance.INSUFFICIENT_DATA, reason)
+            return Outcome(name, marked, str(exc))
+        if outside is None:
             try:
                 resource = self.dispatcher.fetch_configuration(
                     resource, aggregator_id=self.options.aggregator_id
@@ -198,12 +285,10 @@ class Sweep:
                 reason = f"configuration unavailable: {exc}"
                 marked = self._marked(resource, Compliance.INSUFFICIENT_DATA, reason)
                 return Outcome(name, marked, str(exc))
+            if self._out_of_time():  # the fetch took the last of the time
+                return None
         ctx = self.ctx.for_resource(resource)
-        try:
-            return self.dispatcher.judge(self.prepared, resource, ctx)
-        except RulekitError as exc:
-            log.error("%s: %s", name, exc)
-            return Outcome(name, [], str(exc))
+        return self.dispatcher.judge(self.prepared, resource, ctx)
 
     def _marked(self, resource: Resource, compliance: Compliance, why: str) -> list[Evaluation]:
         """The sweep's own verdict on a resource the rule cannot judge, completed for delivery."""

@@ -73,7 +73,7 @@ def no_secret_in_any_error_message(monkeypatch) -> Iterator[list[str]]:
 
     def recording(self: Exception, *args: object, **kwargs: object) -> None:
         original(self, *args, **kwargs)  # type: ignore[arg-type]
-        messages.append(" ".join(str(a) for a in args))
+        messages.append(" ".join(str(a) for a in self.args))  # as stored: what any output shows
 
     monkeypatch.setattr(errors.RulekitError, "__init__", recording)
     yield messages

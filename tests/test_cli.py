@@ -55,10 +55,10 @@ class TestDemo:
         assert code == 0
         assert json.loads(out[out.index("{") :])["compliance"] == {"COMPLIANT": 1}
 
-    def test_a_malformed_event_exits_1_with_one_clear_line(self, capsys):
+    def test_a_malformed_event_exits_2_with_one_clear_line(self, capsys):
         code = main(["demo", "--event", str(DATA / "events" / "faq-scheduled-ram-user.json")])
         err = capsys.readouterr().err
-        assert code == 1
+        assert code == 2
         assert err.startswith("rulekit demo: EventError: the configuration of ACS::RAM::User")
         assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
@@ -321,7 +321,7 @@ class TestInvoke:
                     "ram-user-no-access-key",
                 ]
             )
-            == 1
+            == 2
         )
         err = capsys.readouterr().err
         assert "EventError" in err and "Traceback" not in err

@@ -157,3 +157,120 @@ def test_a_line_shorter_than_every_token_skips_them_and_a_longer_one_is_masked()
     assert _redact.redact(f"echo {token} back") == f"echo {_redact.MASK} back"
     encoded = token.replace("/", "%2F").replace("+", "%2B").replace("=", "%3D")
     assert _redact.redact(f"url ?x={encoded}&y=1") == f"url ?x={_redact.MASK}&y=1"
+
+
+# -- hostile values: masking never raises, every encoding, a token's whole invocation ----------
+HOSTILE = "sample_rules.hostile"
+
+
+def test_redaction_never_raises_whatever_it_is_given():
+    # A result token with a lone surrogate (valid JSON) once made every later masking call raise
+    # UnicodeEncodeError: the next invocation crashed on its first Throttle instead of retrying.
+    from rulekit import _redact
+
+    poisoned = "poisoned-token-\ud83d-tail"
+    _redact.register_secret(poisoned, transient=True)
+
+    class Unprintable:
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    for given in [f"a {poisoned} b", "lone \udcff", b"\xff\xfe bytes", None, 12, Unprintable()]:
+        assert isinstance(_redact.redact(given), str)
+    assert poisoned not in _redact.redact(f"echo {poisoned}")
+
+
+def test_a_poisoned_result_token_fails_its_event_and_the_next_invocation_still_retries(
+    emulator, fc_context
+):
+    from rulekit import EventError
+    from rulekit.testing import Throttle
+
+    env = emulator.environ(RULEKIT_RULES=CONTRACT, RULEKIT_RETRY_BASE_DELAY="0.001")
+    poisoned = _event()
+    poisoned["resultToken"] = "poisoned-token-\ud83d-tail"
+    with pytest.raises(EventError, match="resultToken"):
+        run(poisoned, fc_context, environ=env)
+    emulator.script("PutEvaluations", Throttle())
+    summary = run(_event(), fc_context, environ=env)
+    assert summary["delivered"] == 1 and len(emulator.evaluations) == 1
+
+
+def test_a_server_echoing_a_secret_base64_or_lower_case_or_quote_encoded_is_masked(
+    emulator, fc_context
+):
+    import base64
+    from urllib.parse import quote
+
+    from rulekit.testing import ApiFailure
+
+    token = TEST_CREDENTIALS.security_token or ""
+    forms = [
+        base64.b64encode(token.encode()).decode(),
+        base64.b64encode(f"id:{token}".encode()).decode(),  # inside a longer base64 text
+        base64.urlsafe_b64encode(f"xy{token}".encode()).decode(),
+        quote(token, safe="").lower(),
+        quote(token),  # quote()'s default keeps "/"
+    ]
+    message = "echo " + " | ".join(forms)
+    emulator.script("PutEvaluations", ApiFailure(400, "InvalidParameter", message))
+    env = emulator.environ(RULEKIT_RULES=CONTRACT, RULEKIT_MAX_ATTEMPTS="1")
+    with pytest.raises(DeliveryError) as caught:
+        run(_event(), fc_context, environ=env)
+    text = _full_text(caught.value)
+    assert "echo ***" in text
+    for form in forms:
+        assert form[8:-8] not in text, form
+
+
+def test_a_token_stays_masked_for_as_long_as_its_invocation_runs(
+    emulator, no_secret_in_any_log_record
+):
+    # The registry kept the 64 latest tokens: an invocation outliving 70 others printed its own.
+    import threading
+
+    from sample_rules import hostile
+
+    env = emulator.environ(RULEKIT_RULES=HOSTILE, RULEKIT_RULE="waits-then-leaks")
+    mine = "long-running-invocation-token-0001"
+    event = change_event("ACS::ECS::Instance", "i-waits", {}, result_token=mine)
+    caught: list[BaseException] = []
+
+    def long_invocation() -> None:
+        try:
+            run(event, None, environ=env)
+        except BaseException as exc:
+            caught.append(exc)
+
+    hostile.GATE.clear()
+    worker = threading.Thread(target=long_invocation)
+    worker.start()
+    try:
+        for n in range(70):
+            other = change_event(
+                "ACS::ECS::Instance", "i-other", {}, result_token=f"other-{n:04d}-tk"
+            )
+            run(other, None, environ=env)
+    finally:
+        hostile.GATE.set()
+        worker.join(30)
+    [error] = caught
+    assert "failed with token ***" in str(error)
+    assert mine not in _full_text(error)
+    assert all(mine not in line for line in no_secret_in_any_log_record.lines)
+    assert any("my token is ***" in line for line in no_secret_in_any_log_record.lines)
+
+
+@pytest.mark.parametrize("resource_id", ["i-token", "i-long", "i-raises"])
+def test_error_text_from_a_rules_return_value_or_exception_is_masked_before_any_cut(
+    emulator, fc_context, resource_id
+):
+    from rulekit import EvaluationError
+
+    env = emulator.environ(RULEKIT_RULES=HOSTILE, RULEKIT_RULE="returns-a-secret")
+    event = change_event("ACS::ECS::Instance", resource_id, {})
+    with pytest.raises(EvaluationError) as caught:
+        run(event, fc_context, environ=env)
+    text = _full_text(caught.value)  # the chained cause included
+    token = TEST_CREDENTIALS.security_token or ""
+    assert token[:12] not in text and "***" in str(caught.value)

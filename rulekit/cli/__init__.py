@@ -1,7 +1,8 @@
 """The ``rulekit`` command line. Not imported on the FC runtime path.
 
 Commands: ``list``, ``test``, ``invoke``, ``new``, ``demo`` (docs/cli.md). Exit codes: 0 success,
-1 a rule, case or invocation failed, 2 usage or collection error.
+1 a rule, case or invocation failed, 2 usage or collection error, or bad input (an event,
+parameters or a RULEKIT_* setting that cannot be used).
 
 Example::
 
@@ -17,7 +18,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ..errors import RulekitError
+from ..errors import EventError, ParamsError, RulekitError, ScopeError
+from ..settings import SettingError
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "main"]
 
@@ -26,6 +28,11 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 class UsageError(RulekitError):
     """Bad arguments or paths: exit 2."""
+
+
+# Errors about input the command was given (an event file, --params, RULEKIT_* variables):
+# exit 2 like a usage error, with the error's type named.
+_BAD_INPUT: tuple[type[RulekitError], ...] = (EventError, ParamsError, ScopeError, SettingError)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,6 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"rulekit {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except _BAD_INPUT as exc:  # the event, parameters or settings given: the caller's to fix
+        print(f"rulekit {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except RulekitError as exc:
         print(f"rulekit {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
         from ..testing.tracebacks import rule_traceback
@@ -80,6 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if shown:
             print(shown, file=sys.stderr)
         return EXIT_FAILED
+    except OSError as exc:  # a path given that a command did not check itself: one line
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"rulekit {args.command}: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:  # pragma: no cover - interactive
         print(f"rulekit {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -24,10 +24,9 @@ def run(args: argparse.Namespace) -> int:
     from ..testing import ConfigEmulator, FCContext, sample_event
 
     if args.event:
-        try:
-            event: Any = Path(args.event).read_bytes()
-        except OSError as exc:
-            raise ConfigurationError(f"cannot read {args.event}: {exc.strerror}") from None
+        from ..testing.files import MAX_EVENT_BYTES, read_limited
+
+        event: Any = read_limited(Path(args.event), MAX_EVENT_BYTES, ConfigurationError)
         source = args.event
     else:
         event, source = sample_event(), "the embedded sample event (change-ecs-instance)"

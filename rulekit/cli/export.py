@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     )
     assert args.format in FORMATS
     out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"-o {out} is a file; pass a folder for the templates")
     zip_path = Path(args.package) if args.package else out / code
     if deployment.function_rules and args.format != "api":
         if zip_path.exists():
@@ -60,10 +62,13 @@ def run(args: argparse.Namespace) -> int:
         elif args.package:
             raise UsageError(f"--package {args.package}: no such file")
     files = render(deployment, args.format)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (out / name).write_text(text, encoding="utf-8")
-        print(f"wrote {out / name}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (out / name).write_text(text, encoding="utf-8")
+            print(f"wrote {out / name}")
+    except OSError as exc:
+        raise UsageError(f"cannot write to {out}: {exc.strerror or exc}") from None
     print(
         f"{len(deployment.function_rules)} function rule(s), "
         f"{len(deployment.condition_rules)} platform condition rule(s) from "

@@ -72,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
     from ..testing.session import Session
 
     plugins = load_plugins(args)
+    output = Path(args.output) if args.output else None
+    if output is not None:
+        _existing_cases(output)  # a bad -o fails here, before any API call
     candidates = [r for r in plugins.rules if args.type in r.resource_types]
     if args.rule:
         rule = plugins.rules[args.rule]
@@ -140,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     if api:
         case["api"] = api
     case["expect"] = expect
-    path = Path(args.output or f"{rule.name}.rulekit.yaml")
+    path = output or Path(f"{rule.name}.rulekit.yaml")
     module = rule.module if rule.module not in (None, "__main__") else None
     _append(path, rule.name, module, case)
     stubbed = sum(len(r) if isinstance(r, list) else 1 for a in api.values() for r in a.values())
@@ -209,23 +212,40 @@ def _stubs(recorded: dict[str, dict[str, list[Any]]]) -> dict[str, dict[str, Any
     }
 
 
+def _existing_cases(path: Path) -> dict[str, Any] | None:
+    """The fixture already at ``path`` (None: no file yet), or a UsageError saying why
+    ``path`` cannot take a recorded case."""
+    from ..testing.files import MAX_FIXTURE_BYTES, load_yaml, read_limited, text_of
+
+    if not path.parent.is_dir():
+        raise UsageError(f"cannot write {path}: folder {path.parent} does not exist")
+    if not path.exists():
+        return None
+    if path.is_dir():
+        raise UsageError(f"cannot write {path}: it is a folder; pass -o a file")
+    text = text_of(read_limited(path, MAX_FIXTURE_BYTES, UsageError), path, UsageError)
+    loaded = load_yaml(text, path, UsageError)
+    if not isinstance(loaded, dict):
+        raise UsageError(f"{path} is not a fixture (a mapping with 'rule' and 'cases')")
+    if not isinstance(loaded.get("cases", []), list):
+        raise UsageError(f"{path}: 'cases' is not a list; pass -o another file")
+    return loaded
+
+
 def _append(path: Path, rule: str, module: str | None, case: dict[str, Any]) -> None:
     import yaml
 
-    data: dict[str, Any] = {"rule": rule}
+    data: dict[str, Any] = _existing_cases(path) or {"rule": rule}
+    if data.get("rule") != rule:
+        raise UsageError(f"{path} is not a fixture for {rule}; pass -o another file")
     if module:  # so `rulekit test FILE` imports the rule with no -p and no installed pack
-        data["module"] = module
-    data["cases"] = []
-    if path.exists():
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if not isinstance(loaded, dict) or loaded.get("rule") != rule:
-            raise UsageError(f"{path} is not a fixture for {rule}; pass -o another file")
-        data = loaded
-        if module:
-            data.setdefault("module", module)
-        data.setdefault("cases", [])
-    data["cases"].append(case)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        data.setdefault("module", module)
+    data.setdefault("cases", []).append(case)
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def add_parser(sub: Any) -> None:

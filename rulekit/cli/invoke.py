@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import RulekitError, RuleNotFoundError
 from ..hookspecs import hookimpl
+from ..testing.files import MAX_EVENT_BYTES, read_limited
 from ..testing.stubs import read_stubs
 from . import UsageError
 from .common import load_plugins, parse_params
@@ -45,10 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from ..handler import run as handle
 
     path = Path(args.event)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    raw = read_limited(path, MAX_EVENT_BYTES, UsageError)  # (a path may be /dev/zero)
     event: Any = raw
     if args.params:
         try:
@@ -58,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         if not isinstance(event, dict):
             raise UsageError(f"{path} is not a JSON object")
         given = parse_params(args.params)
-        event["ruleParameters"] = {**(event.get("ruleParameters") or {}), **given}
+        event["ruleParameters"] = {**_rule_parameters(event, path), **given}
     env = dict(os.environ)
     if args.rule:
         env["RULEKIT_RULE"] = args.rule
@@ -132,6 +130,19 @@ def _serve_stubs(
         key = name.replace("-", "").replace("_", "").upper()
         env[f"RULEKIT_{key}_ENDPOINT"] = emulator.url
     return env
+
+
+def _rule_parameters(event: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The event's own ruleParameters, which --params extends: an object, or its JSON text."""
+    own = event.get("ruleParameters") or {}
+    if isinstance(own, str):
+        try:
+            own = json.loads(own)
+        except ValueError:
+            raise UsageError(f"{path}: ruleParameters is text that is not JSON") from None
+    if not isinstance(own, dict):
+        raise UsageError(f"{path}: ruleParameters must be a JSON object, got {type(own).__name__}")
+    return own
 
 
 def add_parser(sub: Any) -> None:

@@ -38,6 +38,7 @@ from ..errors import RulekitError
 from ..evaluation import Compliance, Evaluation
 from ..event import SCHEDULED_NOTIFICATION
 from .events import change_event, scheduled_event
+from .files import MAX_EVENT_BYTES, MAX_FIXTURE_BYTES, load_yaml, read_limited, text_of
 from .session import Session
 from .store import DEFAULT_ACCOUNT_ID
 
@@ -130,27 +131,16 @@ def is_fixture_file(path: Path) -> bool:
 
 
 def _read(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
+    # Bounded, UTF-8 checked and alias-safe: a fixture path may name anything (testing.files).
+    text = text_of(read_limited(path, MAX_FIXTURE_BYTES, CollectionError), path, CollectionError)
     if path.suffix == ".json":
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise CollectionError(f"{path}:{exc.lineno}:{exc.colno}: {exc.msg}") from None
-    try:
-        import yaml
-    except ImportError:  # pragma: no cover - PyYAML is a dependency of aliyun-config-rulekit
-        raise CollectionError(f"{path}: YAML fixtures need PyYAML: pip install PyYAML") from None
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        return yaml.load(text, Loader=loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        problem = exc.problem or exc.context or "not valid YAML"
-        context = f" ({exc.context})" if exc.context and exc.problem else ""
-        raise CollectionError(f"{where}: {problem}{context}") from None
-    except yaml.YAMLError as exc:
-        raise CollectionError(f"{path}: not valid YAML: {exc}") from None
+        except RecursionError:
+            raise CollectionError(f"{path}: the JSON is nested too deeply to load") from None
+    return load_yaml(text, path, CollectionError)
 
 
 def load_file(path: Path) -> tuple[list[Case], list[FileProblem]]:
@@ -169,6 +159,9 @@ def load_file(path: Path) -> tuple[list[Case], list[FileProblem]]:
     cases = data.get("cases")
     if not isinstance(cases, list) or not cases:
         return [], [FileProblem(path, f"the fixture for {rule!r} has no cases")]
+    shape = _shape_problem(data, "")
+    if shape is not None:
+        return [], [FileProblem(path, shape)]
     out: list[Case] = []
     problems: list[FileProblem] = []
     names: set[str] = set()
@@ -189,11 +182,35 @@ def load_file(path: Path) -> tuple[list[Case], list[FileProblem]]:
         if name in names:
             name = f"{name} [{index + 1}]"
         names.add(name)
+        shape = _shape_problem(raw, f"case {name!r}: ")
+        if shape is not None:
+            problems.append(FileProblem(path, shape))
+            continue
         params = dict(data.get("params") or {})
         params.update(raw.get("params") or {})
         api = _merge_api(data.get("api") or {}, raw.get("api") or {})
         out.append(Case(path, index, name, rule, raw, params, api))
     return out, problems
+
+
+def _shape_problem(data: Mapping[str, Any], where: str) -> str | None:
+    """What is wrong with the shape of ``params`` / ``api`` in a file or a case, if anything:
+    ``params`` maps parameter keys to values, ``api`` products to actions to responses."""
+    params = data.get("params")
+    if params is not None and not isinstance(params, dict):
+        return f"{where}'params' must be a mapping of rule parameters, got {type(params).__name__}"
+    api = data.get("api")
+    if api is None:
+        return None
+    if not isinstance(api, dict):
+        return f"{where}'api' must be a mapping of products, got {type(api).__name__}"
+    for product, actions in api.items():
+        if not isinstance(actions, dict):
+            return (
+                f"{where}'api.{product}' must be a mapping of actions to responses, "
+                f"got {type(actions).__name__}"
+            )
+    return None
 
 
 def _merge_api(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -272,11 +289,7 @@ def case_event(case: Case, session: Session) -> Any:
     if "event" in data:
         event = data["event"]
         if isinstance(event, str):
-            path = case.file.parent / event
-            try:
-                return path.read_bytes()
-            except OSError as exc:
-                raise RulekitError(f"cannot read event file {path}: {exc.strerror}") from None
+            return read_limited(case.file.parent / event, MAX_EVENT_BYTES, RulekitError)
         return event
     resource = data.get("resource")
     if resource is None:

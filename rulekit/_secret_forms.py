@@ -1,0 +1,76 @@
+"""The forms a secret takes when a server, the SDK or a library echoes it, for ``_redact``.
+
+A secret is masked raw and percent-encoded once or twice (upper- and lower-case hex, ``quote()``'s
+default form that keeps "/", the SDK's form), and in base64: alone, or inside a longer base64
+text at any byte alignment, in the standard and the URL-safe alphabet.
+
+Example::
+
+    >>> plain, encoded = forms("a/b")
+    >>> plain
+    ('a%252Fb', 'a%252fb', 'a%2Fb', 'a%2fb', 'a/b')
+    >>> forms("secret-token")[1][0]  # base64, on its own
+    'c2VjcmV0LXRva2Vu'
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from urllib.parse import quote
+
+__all__ = ["forms"]
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.~-]")  # what quote(value, safe="") encodes
+_ESCAPES = {chr(code): f"%{code:02X}" for code in range(128)}
+_HEX_ESCAPE = re.compile(r"%[0-9A-F]{2}")
+_MIN_BASE64_CORE = 8  # a shorter run of base64 characters would mask ordinary words
+
+
+def _percent(value: str) -> str:
+    # quote(value, safe=""), without quote's Python step per character on ASCII text (tokens
+    # are base64: 21 µs for a 400-character one, and every invocation brings a new one). A lone
+    # surrogate (valid JSON, so possible in any token) is encoded as its UTF-8-style bytes: what
+    # a lenient encoder would echo, and never an exception.
+    if not value.isascii():
+        return quote(value, safe="", errors="surrogatepass")
+    return _UNSAFE.sub(lambda match: _ESCAPES[match.group()], value)
+
+
+def _base64_cores(raw: bytes) -> set[str]:
+    """What base64 makes of ``raw`` wherever it sits in a longer text: at each of the 3 byte
+    alignments, the characters that depend on ``raw`` alone (the first and last group mix in
+    the neighbouring bytes, so they are left out), in the standard and the URL-safe alphabet."""
+    cores: set[str] = set()
+    for offset in range(3):
+        encoded = base64.b64encode(bytes(offset) + raw).decode("ascii")
+        start, end = (4 if offset else 0), 4 * ((offset + len(raw)) // 3)
+        core = encoded[start:end]
+        if offset == 0:
+            cores.add(encoded)  # on its own, with its "=" padding
+        if len(core) >= _MIN_BASE64_CORE:
+            cores.add(core)
+    cores |= {core.replace("+", "-").replace("/", "_") for core in cores}
+    return {core for core in cores if len(core) >= _MIN_BASE64_CORE}
+
+
+def _longest_first(form: str) -> tuple[int, str]:
+    return -len(form), form
+
+
+def forms(value: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The forms of ``value`` to mask: (raw and percent-encoded, base64), each longest first."""
+    once = _percent(value)
+    sdk = once.replace("+", "%20").replace("*", "%2A").replace("%7E", "~")
+    keeps_slash = once.replace("%2F", "/")  # quote(value): its default safe="/"
+    percent = {once, sdk, keeps_slash}
+    percent |= {_HEX_ESCAPE.sub(lambda m: m.group().lower(), form) for form in percent}
+    # Encoding again only touches "%": the rest of an encoded form is already safe.
+    forms = {value, *percent, *(form.replace("%", "%25") for form in percent)}
+    encoded = _base64_cores(value.encode("utf-8", "surrogatepass")) - forms
+    # Longest first, so a raw value never masks only part of its encoded form. (Across secrets
+    # there is no order: one random secret inside another is not a case worth a sort per token.)
+    return (
+        tuple(sorted(forms, key=_longest_first)),
+        tuple(sorted(encoded, key=_longest_first)),
+    )
