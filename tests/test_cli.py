@@ -169,9 +169,17 @@ cases:
             "unstubbed-api-call",
         ],
     )
-    def test_strict_never_a_silent_pass(self, tmp_path, capsys, text, message):
+    def test_strict_never_a_silent_pass(self, request, tmp_path, capsys, text, message):
         _fixture(tmp_path, "strict.rulekit.yaml", text)
-        assert main(["test", str(tmp_path)]) == 1
+        # A fixture that cannot be read as written is a collection error (2); a case that
+        # cannot pass is a failure (1).
+        collection = request.node.callspec.id in (
+            "unknown-rule",
+            "no-cases",
+            "unknown-file-key",
+            "unknown-case-key",
+        )
+        assert main(["test", str(tmp_path)]) == (2 if collection else 1)
         out = capsys.readouterr().out
         assert message in out
         assert out.strip().splitlines()[-1].endswith("1 failed")

@@ -457,7 +457,7 @@ class TestFixtureMessages:
             "  - {resource: {id: a}, expect: COMPLIANT}\n"
             "  - {resource: {id: b}, expect: COMPLIANT}\n",
         )
-        assert main(["test", str(fixture)]) == 1
+        assert main(["test", str(fixture)]) == 2
         out = capsys.readouterr().out
         assert out.count("unknown rule") == 1
         assert (
@@ -471,7 +471,7 @@ class TestFixtureMessages:
             tmp_path / "x.rulekit.json",
             '{\n  "rule": "zzz",\n  "cases": [{"resource": {"id": "a"}, "expect": "COMPLIANT"}]\n}',
         )
-        assert main(["test", str(fixture)]) == 1
+        assert main(["test", str(fixture)]) == 2
         assert (
             f"{fixture}:2: unknown rule 'zzz'; load its module with 'module:' in the file, "
             "-p MODULE, or an installed pack"

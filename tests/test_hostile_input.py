@@ -134,7 +134,7 @@ def test_a_case_with_params_of_the_wrong_shape_is_named(tmp_path):
 
 def test_rulekit_test_reports_a_bad_params_shape_without_a_traceback(tmp_path, capsys):
     _fixture(tmp_path, f"rule: {IMAGE_RULE}\napi: {{Ecs: [1]}}\n{CASE}")
-    assert main(["test", str(tmp_path)]) == 1  # a file problem is a failure, like unknown keys
+    assert main(["test", str(tmp_path)]) == 2  # a fixture that cannot be read as written: exit 2
     captured = capsys.readouterr()
     assert "'api.Ecs' must be a mapping" in captured.out and "Traceback" not in captured.err
 

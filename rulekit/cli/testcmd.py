@@ -31,7 +31,7 @@ from ..testing.fixtures import (
     unknown_rule,
 )
 from ..testing.session import Session
-from . import EXIT_FAILED, EXIT_OK, UsageError
+from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 from .common import load_plugins
 
 __all__ = ["add_parser", "keyword_matcher"]
@@ -203,6 +203,8 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {name}: " + "; ".join(missing))
         line = f"{passed} passed, {failed} failed"
         print(line + (f", {skipped} skipped" if skipped else ""))
+    if problems:  # a fixture file rulekit cannot read as written: a collection error
+        return EXIT_USAGE
     if failed or gaps:
         return EXIT_FAILED
     return EXIT_OK
