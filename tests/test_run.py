@@ -115,6 +115,14 @@ class TestRun:
         assert "NoPermission" in err and "Traceback" not in err
         assert len(err.strip().splitlines()) == 1
 
+    def test_a_resource_the_rule_could_not_evaluate_exits_1(self, account, capsys):
+        account.store.add(INSTANCE, "i-bp1broken000001", configuration='{"PublicIpAddress": ')
+        assert main(["run", "ecs-instance-no-public-ip"]) == 1
+        captured = capsys.readouterr()
+        [row] = [line for line in captured.out.splitlines() if line.startswith("ecs-instance")]
+        assert row.split()[-1] == "1"  # the ERRORS column
+        assert "Traceback" not in captured.out + captured.err
+
     def test_missing_credentials_exit_2(self, account, monkeypatch, tmp_path, capsys):
         monkeypatch.delenv("ALIBABA_CLOUD_ACCESS_KEY_ID")
         monkeypatch.setenv("ALIBABA_CLOUD_CONFIG_FILE", str(tmp_path / "none.json"))

@@ -245,6 +245,8 @@ def run(args: argparse.Namespace) -> int:
     if args.resource_id:
         collector.rows = [(r, ev) for r, ev in collector.rows if ev.resource_id == args.resource_id]
     (_json if args.format == "json" else _table)(collector, names, errors)
+    if code == EXIT_OK and any(errors.values()):  # a rule that raised has not been judged
+        code = EXIT_FAILED
     return code
 
 
