@@ -265,8 +265,17 @@ class Scope:
             ...     "Scope": {"ComplianceResourceTypes": ["ACS::ECS::Instance"]}}}).resource_types
             ('ACS::ECS::Instance',)
         """
+        if isinstance(mapping, str):  # JSON text as copied from the console or the CLI
+            try:
+                mapping = json.loads(mapping)
+            except (ValueError, RecursionError):
+                raise ScopeError(
+                    f"a scope given as text must be a JSON object: {shown(mapping)}"
+                ) from None
         if not isinstance(mapping, Mapping):
             raise ScopeError(f"a scope must be a mapping, got {type(mapping).__name__}")
+        if isinstance(mapping.get("body"), Mapping) and "statusCode" in mapping:
+            mapping = mapping["body"]  # a generated SDK response's to_map(): headers, body
         rule = mapping.get("ConfigRule")
         if "ConfigRule" in mapping and not isinstance(rule, Mapping):
             raise ScopeError(f"ConfigRule must be the rule's object, got {type(rule).__name__}")
@@ -287,9 +296,7 @@ class Scope:
                     )
                 legacy = _ids(value["ComplianceResourceTypes"], "Scope.ComplianceResourceTypes")
             elif key not in RULE_FIELDS and key not in _RESPONSE_FIELDS:
-                raise ScopeError(
-                    f"unknown scope field {key!r}; expected one of {', '.join(API_FIELDS)}"
-                )
+                raise _unknown_field(key)
         if legacy and not kwargs.get("resource_types"):
             kwargs["resource_types"] = legacy
         scope = cls(**kwargs)
@@ -422,6 +429,14 @@ class Scope:
             elif value:
                 out[api] = value if isinstance(value, str) else ",".join(value)
         return out
+
+
+def _unknown_field(key: Any) -> ScopeError:
+    import difflib
+
+    close = difflib.get_close_matches(str(key), list(API_FIELDS), n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"expected one of {', '.join(API_FIELDS)}"
+    return ScopeError(f"unknown scope field {shown(key)}; {hint}")
 
 
 def _api_name(attribute: str) -> str:

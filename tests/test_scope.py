@@ -272,8 +272,26 @@ class TestPastedRules:
         assert scope.exclude_folder_ids == ("fd-sandbox",)
 
     def test_a_misspelt_scope_field_is_still_an_error(self):
-        with pytest.raises(ScopeError, match="unknown scope field 'RegionIdScope'"):
+        with pytest.raises(
+            ScopeError, match="unknown scope field 'RegionIdScope'; did you mean 'RegionIdsScope'"
+        ):
             Scope.from_api({"ConfigRuleName": "x", "RegionIdScope": "cn-hangzhou"})
+
+    def test_json_text_as_copied_from_the_console(self):
+        import json
+
+        assert Scope.from_api(json.dumps(GET_CONFIG_RULE)) == Scope.from_api(GET_CONFIG_RULE)
+        with pytest.raises(ScopeError, match="must be a JSON object"):
+            Scope.from_api('{"RegionIdsScope": ')
+
+    def test_a_generated_sdk_response_as_to_map_gives_it(self):
+        # alibabacloud_config20200907's GetConfigRuleResponse().to_map(): headers, status, body
+        response = {
+            "headers": {"x-acs-request-id": "r"},
+            "statusCode": 200,
+            "body": GET_CONFIG_RULE,
+        }
+        assert Scope.from_api(response) == Scope.from_api(GET_CONFIG_RULE)
 
     def test_a_malformed_legacy_scope_is_an_error(self):
         with pytest.raises(ScopeError, match="legacy Scope"):
