@@ -396,6 +396,13 @@ def _type_text(annotation: Any) -> str:
     return str(annotation).replace("typing.", "")
 
 
+def unknown_parameters(model: type[Params], raw: Mapping[str, Any]) -> list[str]:
+    """The keys of ``raw`` that ``model`` declares no field for (camelCase or snake_case)."""
+    fields = model.param_fields()
+    known = set(fields) | {f.key for f in fields.values()}
+    return sorted(str(k) for k in raw if k not in known)
+
+
 def parse_params(model: type[P], raw: Mapping[str, Any]) -> P:
     """Validate ``raw`` rule parameters into ``model``.
 
@@ -404,9 +411,8 @@ def parse_params(model: type[P], raw: Mapping[str, Any]) -> P:
     if not (isinstance(model, type) and issubclass(model, Params)):
         raise RuleDefinitionError(f"params must be a rulekit.Params subclass, got {model!r}")
     fields = model.param_fields()
-    known = set(fields) | {f.key for f in fields.values()}
-    unknown = sorted(str(k) for k in raw if k not in known)
-    if unknown:
+    unknown = unknown_parameters(model, raw)
+    if unknown:  # the platform may carry parameters for others: a warning, not an error
         log.warning(
             "ignoring rule parameters %s: %s declares no such field",
             ", ".join(repr(k) for k in unknown),

@@ -299,6 +299,18 @@ class Rule:
 
         return parse_params(self.params_model, raw)
 
+    def unknown_parameters(self, rule_parameters: Mapping[str, Any]) -> list[str]:
+        """Rule parameters this rule's Params model does not declare (scope overrides and
+        ``rulekitRule`` are not the model's): a typo that the deployed handler only warns about,
+        since the platform's parameters may serve others too. Empty without a model."""
+        if self.params_model is None:
+            return []
+        from .params import unknown_parameters
+
+        _, own = Scope.split_parameters(rule_parameters)
+        own.pop(RULE_PARAMETER, None)
+        return unknown_parameters(self.params_model, own)
+
     def configure(self, rule_parameters: Mapping[str, Any]) -> Prepared:
         """The rule as a Config rule's parameters set it up: scope overrides (``RegionIdsScope``
         and the other scope fields, docs/scope.md) applied to the declared scope, the rest

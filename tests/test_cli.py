@@ -128,6 +128,23 @@ cases:
         assert "ACS::ECS::Instance i-1: NON_COMPLIANT" in out
         assert out.strip().splitlines()[-1] == "1 passed, 1 failed"
 
+    def test_a_misspelt_optional_parameter_fails_the_case(self, tmp_path, capsys):
+        # With its default the case would pass: the deployed handler only warns, tests do not.
+        _fixture(
+            tmp_path,
+            "vpc.rulekit.yaml",
+            "rule: ecs-instances-in-vpc\ncases:\n"
+            "  - resource: {id: i-1, configuration: {InstanceNetworkType: vpc}}\n"
+            "    params: {vpcId: vpc-1}\n"
+            "    expect: COMPLIANT\n",
+        )
+        assert main(["test", str(tmp_path)]) == 1
+        out = capsys.readouterr().out
+        assert (
+            "rule 'ecs-instances-in-vpc' declares no parameter 'vpcId': did you mean 'vpcIds'?"
+            in out
+        )
+
     @pytest.mark.parametrize(
         "text, message",
         [

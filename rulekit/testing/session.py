@@ -25,7 +25,7 @@ from ..calls import CloudApi
 from ..config_api import ConfigApi
 from ..delivery import MemorySink
 from ..dispatcher import Dispatcher
-from ..errors import MissingStubError, RulekitError
+from ..errors import MissingStubError, ParamsError, RulekitError
 from ..evaluation import Evaluation
 from ..event import decode_event
 from ..loader import RuleSet
@@ -96,6 +96,7 @@ class Session:
         decoded = decode_event(event)
         if params is not None:
             decoded = _with_params(decoded, params)
+        _check_parameter_names(target, decoded.rule_parameters)
         emulator = self.emulator()
         emulator.reset()
         for product, actions in (api or {}).items():
@@ -119,6 +120,24 @@ class Session:
                 raise
             raise missing from exc
         return result.evaluations
+
+
+def _check_parameter_names(rule: Rule, parameters: Mapping[str, Any]) -> None:
+    """Tests are strict where the deployed handler only warns: a misspelt optional parameter
+    would otherwise pass with its default and hide the typo."""
+    unknown = rule.unknown_parameters(parameters)
+    if not unknown:
+        return
+    import difflib
+
+    assert rule.params_model is not None  # unknown_parameters is empty without a model
+    keys = [field.key for field in rule.params_model.param_fields().values()]
+    problems = {}
+    for name in unknown:
+        close = difflib.get_close_matches(name, keys, n=1)
+        problems[name] = f"did you mean {close[0]!r}?" if close else f"expected one of {keys}"
+    detail = "; ".join(f"{name!r}: {why}" for name, why in problems.items())
+    raise ParamsError(f"rule {rule.name!r} declares no parameter {detail}", problems)
 
 
 def _unstubbed(emulator: ConfigEmulator) -> MissingStubError | None:
