@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -65,11 +66,30 @@ def resolve_endpoint(product: str, region: str, environ: Mapping[str, str] | Non
     """The endpoint (host or URL) to call ``product`` at for ``region``."""
     env = os.environ if environ is None else environ
     key = product.replace("-", "").replace("_", "").lower()
-    override = env.get(f"RULEKIT_{key.upper()}_ENDPOINT") or env.get("RULEKIT_ENDPOINT")
+    name = f"RULEKIT_{key.upper()}_ENDPOINT"
+    if not env.get(name):
+        name = "RULEKIT_ENDPOINT"
+    override = env.get(name)
     if override:
-        return override.strip().rstrip("/")
+        return _checked(name, override.strip().rstrip("/"))
     known = PRODUCTS.get(key)
     template = known.endpoint if known else f"{key}.{{region}}.aliyuncs.com"
     if template == "{config}":
         return _config_endpoint(region)
     return template.format(region=region)
+
+
+_ENDPOINT = re.compile(r"(https?://)?[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?")
+
+
+def _checked(variable: str, endpoint: str) -> str:
+    """An endpoint override is a host, host:port or an http(s) URL: anything else (ftp://x, a
+    path, a stray space) would reach the SDK as a host name and fail far from its cause."""
+    if not _ENDPOINT.fullmatch(endpoint):
+        from .errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"{variable} must be a host (config.cn-shanghai.aliyuncs.com), host:port or an "
+            f"http(s):// URL, got {endpoint[:80]!r}"
+        )
+    return endpoint

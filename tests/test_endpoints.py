@@ -77,3 +77,23 @@ def test_bad_tuning_variables_are_configuration_errors(emulator, fc_context, nam
     with pytest.raises(ConfigurationError, match=name):
         run(event, fc_context, environ=env)
     assert emulator.calls == []
+
+
+@pytest.mark.parametrize("bad", ["ftp://x", "http://host name", "config.aliyuncs.com?x=1"])
+def test_a_malformed_endpoint_override_names_its_variable(bad):
+    from rulekit import ConfigurationError
+    from rulekit.endpoints import resolve_endpoint
+
+    with pytest.raises(ConfigurationError, match="RULEKIT_CONFIG_ENDPOINT must be a host"):
+        resolve_endpoint("Config", "cn-hangzhou", {"RULEKIT_CONFIG_ENDPOINT": bad})
+    with pytest.raises(ConfigurationError, match="RULEKIT_ENDPOINT must be a host"):
+        resolve_endpoint("Ecs", "cn-hangzhou", {"RULEKIT_ENDPOINT": bad})
+
+
+@pytest.mark.parametrize(
+    "good", ["config-vpc.cn-shanghai.aliyuncs.com", "http://127.0.0.1:8080/ecs", "https://h:1/"]
+)
+def test_hosts_and_http_urls_are_accepted_as_overrides(good):
+    from rulekit.endpoints import resolve_endpoint
+
+    assert resolve_endpoint("Config", "x", {"RULEKIT_CONFIG_ENDPOINT": good}) == good.rstrip("/")
