@@ -176,4 +176,6 @@ def test_cli_export_writes_the_files(tmp_path, capsys):
     text = (tmp_path / "main.tf").read_text()
     assert 'runtime       = "python3.12"' in text and "rulekit-fc-py312.zip" in text
     assert "role actions: config:GetDiscoveredResource" in capsys.readouterr().out
-    assert main(["export", "--format", "ros", "-o", str(tmp_path), "--rule", "nope"]) == 1
+    assert (
+        main(["export", "--format", "ros", "-o", str(tmp_path), "--rule", "nope"]) == 2
+    )  # an unknown rule name: usage

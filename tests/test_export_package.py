@@ -134,7 +134,7 @@ def test_export_refuses_a_zip_without_the_packs_it_loads(workdir):
     with pytest.raises(ConfigurationError, match="holds rulekit-acme 0.0.9.*from 0.1.0"):
         check_package(stale, packs)
     argv = ["export", "rulekit-acme", "--format", "terraform", "-o", "out", "--package"]
-    assert main([*argv, str(other)]) == 1
+    assert main([*argv, str(other)]) == 2  # a zip that lacks the packs: the input to fix
     assert not (workdir / "out" / "main.tf").exists()
     good = _fake_zip(workdir / "good.zip", "rulekit_acme-0.1.0", {"acme": "rulekit_acme"})
     assert main([*argv, str(good)]) == 0

@@ -322,7 +322,7 @@ class TestCli:
 
     def test_ros_refuses_aggregate_rules_with_the_reason(self, tmp_path, capsys):
         argv = ["export", "--format", "ros", "-o", str(tmp_path), "--aggregator-id", AGGREGATOR]
-        assert main(argv) == 1
+        assert main(argv) == 2
         err = capsys.readouterr().err
         assert "ROS cannot deploy aggregate rules" in err and "ConfigRuleId" in err
         assert not (tmp_path / "template.ros.yaml").exists()

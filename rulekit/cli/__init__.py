@@ -18,8 +18,16 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ..errors import EventError, ParamsError, RulekitError, ScopeError
-from ..settings import SettingError
+from ..errors import (
+    ConfigurationError,
+    EventError,
+    InventoryError,
+    ParamsError,
+    PluginError,
+    RulekitError,
+    RuleNotFoundError,
+    ScopeError,
+)
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "main"]
 
@@ -30,9 +38,17 @@ class UsageError(RulekitError):
     """Bad arguments or paths: exit 2."""
 
 
-# Errors about input the command was given (an event file, --params, RULEKIT_* variables):
-# exit 2 like a usage error, with the error's type named.
-_BAD_INPUT: tuple[type[RulekitError], ...] = (EventError, ParamsError, ScopeError, SettingError)
+# Errors about input the command was given (an event file, --params, RULEKIT_* variables and
+# other configuration, pack or rule names, an inventory): exit 2 like a usage error, with the
+# error's type named. A rule or an API that fails on valid input exits 1.
+_BAD_INPUT: tuple[type[RulekitError], ...] = (
+    EventError,
+    ParamsError,
+    ScopeError,
+    ConfigurationError,  # SettingError, export refusals; not PluginError (a broken pack)
+    InventoryError,
+    RuleNotFoundError,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,11 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"rulekit {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except _BAD_INPUT as exc:  # the event, parameters or settings given: the caller's to fix
-        print(f"rulekit {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except RulekitError as exc:
         print(f"rulekit {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if isinstance(exc, _BAD_INPUT) and not isinstance(exc, PluginError):
+            return EXIT_USAGE  # the input, settings or names given: the caller's to fix
         from ..testing.tracebacks import rule_traceback
 
         shown = rule_traceback(exc)  # a rule raised: its own code's frames, not rulekit's
