@@ -121,3 +121,17 @@ def test_bad_python_versions_are_refused(tmp_path):
         build_package(PACKS, "3.9", tmp_path)
     with pytest.raises(ConfigurationError, match="not a pack folder"):
         build_package(["no-such-pack-anywhere"], CURRENT, tmp_path)
+
+
+def test_packaging_leaves_the_pack_folder_as_it_was(tmp_path):
+    # setuptools writes build/ and <name>.egg-info beside the sources it builds; a user's pack
+    # folder then showed the pack as installed after pip uninstall (new-user walkthrough).
+    import shutil
+
+    pack = tmp_path / "rulekit-ram"
+    shutil.copytree(
+        REPO / "plugins" / "ram", pack, ignore=shutil.ignore_patterns("build", "*.egg-info")
+    )
+    before = sorted(p.relative_to(pack) for p in pack.rglob("*"))
+    build_package([str(pack)], "3.10", tmp_path / "out")
+    assert sorted(p.relative_to(pack) for p in pack.rglob("*")) == before

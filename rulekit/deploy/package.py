@@ -201,6 +201,20 @@ def _zip(stage: Path, path: Path) -> int:
     return len(files)
 
 
+#: Left out of the copy a local project is built from: VCS data, environments, caches, and the
+#: build/ and *.egg-info a setuptools build writes into its source folder.
+_NOT_SOURCE = shutil.ignore_patterns(
+    ".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", "*.zip"
+)
+
+
+def _copy_project(source: Path, target: Path) -> str:
+    """A copy of a local project to build from, so building leaves the user's folder as it was
+    (setuptools writes build/ and <name>.egg-info next to the sources)."""
+    shutil.copytree(source, target, ignore=_NOT_SOURCE, symlinks=True)
+    return str(target)
+
+
 def build_package(
     packs: Sequence[str], python: str, out_dir: Path, *, rulekit_source: Path | None = None
 ) -> PackageResult:
@@ -217,8 +231,11 @@ def build_package(
     with tempfile.TemporaryDirectory(prefix="rulekit-package-") as tmp:
         wheels, stage = Path(tmp) / "wheels", Path(tmp) / "stage"
         local = [r for r in requirements if os.path.isdir(r)]
-        if local:  # local projects: pure-Python wheels of our own, built here
-            _pip(["wheel", "--no-deps", "--quiet", "-w", str(wheels), *local])
+        if local:  # local projects: pure-Python wheels of our own, built from copies here
+            copies = [
+                _copy_project(Path(r), Path(tmp) / "src" / str(n)) for n, r in enumerate(local)
+            ]
+            _pip(["wheel", "--no-deps", "--quiet", "-w", str(wheels), *copies])
         targets = [str(w) for w in sorted(wheels.glob("*.whl"))] if local else []
         targets += [r for r in requirements if not os.path.isdir(r)]
         platform_args = [arg for p in _PLATFORMS for arg in ("--platform", p)]
