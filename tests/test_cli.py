@@ -335,6 +335,16 @@ class TestInvoke:
         assert emulator.put_calls[0].access_key_id == TEST_CREDENTIALS.access_key_id
         assert emulator.evaluations[0]["complianceResourceId"] == "i-bp1example0001"
 
+    def test_endpoint_without_credentials_says_which_variables(self, emulator, monkeypatch, capsys):
+        for key in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"):
+            monkeypatch.delenv(key, raising=False)
+        event = str(DATA / "events" / "change-ecs-instance.json")
+        argv = ["invoke", event, "--rule", "ecs-instance-image-check", "--endpoint", emulator.url]
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "needs credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID" in err
+        assert "FC" not in err and emulator.calls == []
+
     def test_bad_input_is_one_line_and_exit_code(self, tmp_path, capsys):
         assert main(["invoke", str(tmp_path / "none.json")]) == 2
         assert (

@@ -62,6 +62,14 @@ def run(args: argparse.Namespace) -> int:
         env["RULEKIT_RULE"] = args.rule
     plugins = load_plugins(args)
     if args.endpoint:
+        from ..credentials import Credentials
+
+        if Credentials.from_env(env) is None:  # else the handler's advice is for FC deployments
+            raise UsageError(
+                f"--endpoint {args.endpoint} delivers with PutEvaluations, which needs "
+                "credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET "
+                "(and ALIBABA_CLOUD_SECURITY_TOKEN for STS), e.g. as `rulekit emulator` prints them"
+            )
         env["RULEKIT_CONFIG_ENDPOINT"] = args.endpoint
     else:
         plugins.pm.register(StdoutSink(), name="rulekit.cli.stdout")
