@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InventoryError
+from ..resource_types import suggest
 from ..rule import RESOURCE_TYPE_PATTERN
 from .store import DEFAULT_ACCOUNT_ID, ResourceStore
 
@@ -79,6 +80,11 @@ def _normalise(item: Any, where: str, default_type: str | None) -> InventoryReso
         raise InventoryError(
             f"{where}: 'type' must be a resource type such as ACS::ECS::Instance, "
             f"got {resource_type!r}"
+        )
+    meant = suggest(resource_type)
+    if meant is not None:  # a rule for the real type would never see it: say so now
+        raise InventoryError(
+            f"{where}: unknown resource type {resource_type!r}; did you mean {meant!r}?"
         )
     if not item.get("id"):
         raise InventoryError(f"{where}: the resource has no 'id'")
