@@ -203,7 +203,8 @@ class TestInventory:
             (
                 "t.jsonl",
                 '{"id": "b-1", "type": "ACS::OSS::Bukket"}\n',
-                "t.jsonl:1: unknown resource type 'ACS::OSS::Bukket'; did you mean 'ACS::OSS::Bucket'?",
+                "t.jsonl:1: unknown resource type 'ACS::OSS::Bukket'; "
+                "did you mean 'ACS::OSS::Bucket'?",
             ),
             ("d.json", '{"x": 1}', "d.json: an inventory is a list of resources, "),
             ("e.txt", "", "e.txt: an inventory is a .json or .jsonl file, or a fixture file"),
