@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from . import _fastjson
 from .errors import EvaluationError
 
 if TYPE_CHECKING:
@@ -272,7 +271,6 @@ def _account(value: str | int) -> int | str:
 _ANNOTATION_ENCODER = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str
 )
-_encode_wire = _fastjson.compact_encoder()  # wire dicts are flat and rulekit-built: no cycles
 _dumps = _ANNOTATION_ENCODER.encode
 
 
@@ -284,7 +282,7 @@ def encode_evaluations(wire: Sequence[dict[str, Any]]) -> str:
         >>> encode_evaluations([{"complianceType": "COMPLIANT"}])
         '[{"complianceType":"COMPLIANT"}]'
     """
-    return _encode_wire(wire if wire.__class__ is list else list(wire))
+    return json.dumps(list(wire), ensure_ascii=False, separators=(",", ":"))
 
 
 def format_annotation(annotation: str | dict[str, Any], limit: int = MAX_ANNOTATION_LENGTH) -> str:
