@@ -23,7 +23,7 @@ from .context import Context
 from .deadline import Deadline
 from .delivery import Delivery, Sink
 from .errors import DeliveryError, EvaluationError, EventError, RulekitError
-from .evaluation import Compliance, Evaluation, complete, resolved
+from .evaluation import Compliance, Evaluation, complete, for_resource
 from .event import ConfigEvent, parse_configuration
 from .loader import RuleSet
 from .resource import Resource, recorded_resource_group
@@ -83,7 +83,7 @@ class InvocationResult:
             self.undecided += 1
 
     def record(self, evaluation: Evaluation) -> None:
-        counts, compliance = self.counts, evaluation.compliance._value_
+        counts, compliance = self.counts, evaluation.compliance.value
         counts[compliance] = counts.get(compliance, 0) + 1
         if len(self.evaluations) < KEEP_EVALUATIONS:
             self.evaluations.append(evaluation)
@@ -287,16 +287,7 @@ class Dispatcher:
         log.warning("rule %s: %s", prepared.rule.name, undecided)
         if ctx is not None:
             ordering = ctx.ordering_timestamp
-        evaluation = resolved(
-            resource.id,
-            resource.type,
-            Compliance.INSUFFICIENT_DATA,
-            undecided,
-            resource.region,
-            resource.account_id,
-            resource.name,
-            ordering,
-        )
+        evaluation = for_resource(resource, Compliance.INSUFFICIENT_DATA, undecided, ordering)
         return Outcome(f"{resource.type} {resource.id}", [evaluation], undecided=undecided)
 
     def evaluate(
@@ -331,15 +322,8 @@ class Dispatcher:
                 reason,
             )
             evaluations = [
-                resolved(
-                    resource.id,
-                    resource.type,
-                    Compliance.NOT_APPLICABLE,
-                    f"out of scope: {reason}",
-                    resource.region,
-                    resource.account_id,
-                    resource.name,
-                    ordering,
+                for_resource(
+                    resource, Compliance.NOT_APPLICABLE, f"out of scope: {reason}", ordering
                 )
             ]
         else:

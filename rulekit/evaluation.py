@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ __all__ = [
     "Evaluation",
     "complete",
     "encode_evaluations",
+    "for_resource",
     "format_annotation",
     "unencodable",
     "utf8_text",
@@ -96,26 +97,6 @@ class Evaluation:
         if self.annotation is not None and not isinstance(self.annotation, (str, dict)):
             raise _bad_annotation(self.resource_id, self.annotation)
 
-    def completed(
-        self,
-        *,
-        region_id: str | None,
-        account_id: str | int | None,
-        ordering_timestamp: int | None,
-        resource_name: str | None,
-    ) -> Evaluation:
-        """A copy with the dispatcher's defaults filled in (no re-validation: this one is)."""
-        return resolved(
-            self.resource_id,
-            self.resource_type,
-            self.compliance,
-            self.annotation,
-            region_id,
-            account_id,
-            resource_name,
-            ordering_timestamp,
-        )
-
     @property
     def key(self) -> tuple[str, str, str, str]:
         """What identifies the evaluated resource: (account, region, type, id)."""
@@ -138,7 +119,7 @@ class Evaluation:
             "complianceResourceId": self.resource_id,
             "complianceResourceType": self.resource_type,
             "complianceRegionId": self.region_id,
-            "complianceType": self.compliance._value_,  # (not .value: a property, slow)
+            "complianceType": self.compliance.value,
             "orderingTimestamp": self.ordering_timestamp,
         }
         # Free text: a lone surrogate (valid JSON, so possible in any name or configuration
@@ -188,44 +169,35 @@ def _bad_annotation(resource_id: str, annotation: object) -> EvaluationError:
     )
 
 
-# Slot setters bypass the frozen __setattr__: the one fast way to build a frozen, slotted value.
-(
-    _set_resource_id,
-    _set_resource_type,
-    _set_compliance,
-    _set_annotation,
-    _set_region_id,
-    _set_account_id,
-    _set_resource_name,
-    _set_ordering_timestamp,
-) = (getattr(Evaluation, name).__set__ for name in Evaluation.__slots__)
-
-
-def resolved(
-    resource_id: str,
-    resource_type: str,
-    compliance: Compliance,
-    annotation: Any,
-    region_id: str | None,
-    account_id: str | int | None,
-    resource_name: str | None,
-    ordering_timestamp: int | None,
+def for_resource(
+    resource: Resource,
+    compliance: Compliance | str,
+    annotation: str | dict[str, Any] | None = None,
+    ordering: int | None = None,
 ) -> Evaluation:
-    """An Evaluation from values the dispatcher holds already checked (the resource's own id,
-    type, region and account): the hot path of every evaluation, so it skips the public
-    constructor's checks. ``annotation`` is still checked, since a rule supplied it."""
-    if annotation is not None and not isinstance(annotation, (str, dict)):
-        raise _bad_annotation(resource_id, annotation)
-    evaluation = object.__new__(Evaluation)
-    _set_resource_id(evaluation, resource_id)
-    _set_resource_type(evaluation, resource_type)
-    _set_compliance(evaluation, compliance)
-    _set_annotation(evaluation, annotation)
-    _set_region_id(evaluation, region_id)
-    _set_account_id(evaluation, account_id)
-    _set_resource_name(evaluation, resource_name)
-    _set_ordering_timestamp(evaluation, ordering_timestamp)
-    return evaluation
+    """An Evaluation of ``resource`` itself, with its region, account and name: what a rule's
+    bare ``Compliance`` return becomes, and the framework's own verdicts (out of scope, deleted,
+    scope undecided, configuration unavailable).
+
+    Example::
+
+        >>> from rulekit import Resource
+        >>> r = Resource(id="i-1", type="ACS::ECS::Instance", region="cn-hangzhou",
+        ...              account_id="1234")
+        >>> for_resource(r, "NOT_APPLICABLE", "resource deleted", 1700000000000).to_wire()[
+        ...     "complianceType"]
+        'NOT_APPLICABLE'
+    """
+    return Evaluation(
+        resource_id=resource.id,
+        resource_type=resource.type,
+        compliance=compliance,  # type: ignore[arg-type]  # (coerced by __post_init__)
+        annotation=annotation,
+        region_id=resource.region,
+        account_id=resource.account_id,
+        resource_name=resource.name,
+        ordering_timestamp=ordering,
+    )
 
 
 def complete(evaluation: Evaluation, resource: Resource, ordering: int | None) -> Evaluation:
@@ -254,8 +226,12 @@ def complete(evaluation: Evaluation, resource: Resource, ordering: int | None) -
         and name is evaluation.resource_name
     ):
         return evaluation
-    return evaluation.completed(
-        region_id=region, account_id=account, ordering_timestamp=ordering, resource_name=name
+    return replace(
+        evaluation,
+        region_id=region,
+        account_id=account,
+        ordering_timestamp=ordering,
+        resource_name=name,
     )
 
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._redact import masked_cause, redact, shown
 from .errors import EvaluationError, EventError, RuleDefinitionError, RulekitError, ScopeError
-from .evaluation import Compliance, Evaluation, complete, resolved
+from .evaluation import Compliance, Evaluation, complete, for_resource
 from .event import CHANGE_NOTIFICATION, SCHEDULED_NOTIFICATION
 from .scope import Scope
 
@@ -416,9 +416,7 @@ def _doc(func: Callable[..., Any] | None) -> str | None:
 
 
 def _one(item: Any, resource: Resource, ordering: int | None) -> Evaluation:
-    if item.__class__ is Compliance:  # the most common return first
-        compliance, annotation = item, None
-    elif isinstance(item, (Compliance, str)):
+    if isinstance(item, (Compliance, str)):
         compliance, annotation = Compliance.coerce(item), None
     elif isinstance(item, Evaluation):
         return complete(item, resource, ordering)
@@ -429,16 +427,7 @@ def _one(item: Any, resource: Resource, ordering: int | None) -> Evaluation:
             f"returned {type(item).__name__} {shown(item)}; return a Compliance, a "
             "(Compliance, annotation) pair, an Evaluation, or several Evaluations"
         )
-    return resolved(
-        resource.id,
-        resource.type,
-        compliance,
-        annotation,
-        resource.region,
-        resource.account_id,
-        resource.name,
-        ordering,
-    )
+    return for_resource(resource, compliance, annotation, ordering)
 
 
 def _normalise(result: Any, resource: Resource, ordering: int | None) -> list[Evaluation]:

@@ -43,7 +43,7 @@ from ._redact import shown
 from .config_api import ConfigApi, DiscoveredPage
 from .dispatcher import Outcome
 from .errors import ApiError, EventError, RulekitError, ScopeError
-from .evaluation import Compliance, Evaluation, complete
+from .evaluation import Compliance, Evaluation, for_resource
 from .resource import Resource
 from .settings import SweepOptions
 from .tags import parse_tags
@@ -292,7 +292,4 @@ class Sweep:
 
     def _marked(self, resource: Resource, compliance: Compliance, why: str) -> list[Evaluation]:
         """The sweep's own verdict on a resource the rule cannot judge, completed for delivery."""
-        evaluation = Evaluation(
-            resource.id, resource.type, compliance, annotation=why, resource_name=resource.name
-        )
-        return [complete(evaluation, resource, self.ctx.ordering_timestamp)]
+        return [for_resource(resource, compliance, why, self.ctx.ordering_timestamp)]
