@@ -165,11 +165,12 @@ class Rule:
             )
         self.scope = declared
         self._evaluate = evaluate or func
-        wants = frozenset(self._check_signature(self._evaluate))
-        self._caller = _CALLERS[wants]
+        # The names the rule function declares, passed to it by keyword (as pytest passes
+        # fixtures): checked here, at definition.
+        self._wants = self._check_signature(self._evaluate)
         #: The function declares ``ctx``: the dispatcher builds a Context only for such rules
         #: (and for evaluation hooks).
-        self.takes_ctx = "ctx" in wants
+        self.takes_ctx = "ctx" in self._wants
         #: The declarative condition of a condition_rule (None for a Python rule).
         self.condition: Any = None
         #: Parameters that must be present when the rule has no Params model.
@@ -357,7 +358,8 @@ class Rule:
         evaluate = self._evaluate
         assert evaluate is not None  # checked at definition
         try:
-            result = self._caller(evaluate, resource, params, ctx)
+            offered = {"resource": resource, "params": params, "ctx": ctx}
+            result = evaluate(**{name: offered[name] for name in self._wants})
             if ctx is not None:
                 ordering = ctx.ordering_timestamp
             evaluations = _normalise(result, resource, ordering)
@@ -393,21 +395,6 @@ class Rule:
 
     def __repr__(self) -> str:
         return f"Rule({self.name!r}, resource_types={list(self.resource_types)!r})"
-
-
-_Caller = Callable[[Callable[..., Any], Any, Any, Any], Any]
-# How to call a rule function given (resource, params, ctx), by the names it declares: one
-# closure per combination, so a warm invocation builds no keyword dict.
-_CALLERS: dict[frozenset[str], _Caller] = {
-    frozenset(): lambda f, r, p, c: f(),
-    frozenset({"resource"}): lambda f, r, p, c: f(resource=r),
-    frozenset({"params"}): lambda f, r, p, c: f(params=p),
-    frozenset({"ctx"}): lambda f, r, p, c: f(ctx=c),
-    frozenset({"resource", "params"}): lambda f, r, p, c: f(resource=r, params=p),
-    frozenset({"resource", "ctx"}): lambda f, r, p, c: f(resource=r, ctx=c),
-    frozenset({"params", "ctx"}): lambda f, r, p, c: f(params=p, ctx=c),
-    frozenset(INJECTABLE): lambda f, r, p, c: f(resource=r, params=p, ctx=c),
-}
 
 
 def _doc(func: Callable[..., Any] | None) -> str | None:
