@@ -1,7 +1,6 @@
 """The Function Compute entry point: set the function's handler to ``rulekit.handler.handler``.
 
-Configuration (environment variables of the function, read once per instance: FC fixes them
-for its life):
+Configuration (environment variables of the function, read on every invocation):
 
 - ``RULEKIT_RULES``: comma-separated import paths of the rule modules to load.
 - ``RULEKIT_RULE``: the rule to run when several are loaded (otherwise the rule named like the
@@ -53,21 +52,6 @@ _plugins_cache: dict[tuple[object, ...], Plugins] = {}
 _client_cache: dict[tuple[object, ...], ApiClient] = {}
 _assumed_cache: AssumedClients = {}  # member-account clients, for as long as the base client
 _folders_cache: dict[str, FolderCache] = {}  # by endpoint: folder lookups outlive a call
-# FC fixes a function's environment variables for an instance's life, so the process's own
-# environment is read once (11 variables: ~10 µs per invocation otherwise). An explicit
-# ``environ`` (tests, the CLI) is read on every call.
-_settings_cache: dict[str, Settings] = {}
-
-
-def _settings(env: Mapping[str, str]) -> Settings:
-    if env is not os.environ:
-        return Settings.from_env(env)
-    settings = _settings_cache.get("os.environ")
-    if settings is None:
-        settings = _settings_cache["os.environ"] = Settings.from_env(env)
-    return settings
-
-
 def _plugins(env: Mapping[str, str]) -> Plugins:
     key = (env.get("RULEKIT_RULES", ""), env.get(ENV_LOAD_PLUGINS))
     plugins = _plugins_cache.get(key)
@@ -114,7 +98,7 @@ def run(
     env = os.environ if environ is None else environ
     started = time.monotonic() if started is None else started
     _redact.install()
-    settings = _settings(env)
+    settings = Settings.from_env(env)
     deadline = Deadline.from_context(context, started=started)
     plugins = plugins or _plugins(env)
     decoded = decode_event(event)
