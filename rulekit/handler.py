@@ -35,7 +35,7 @@ from .config_api import ConfigApi
 from .credentials import Credentials, resolve_credentials
 from .deadline import Deadline
 from .directory import DirectoryFolders, FolderCache
-from .dispatcher import Dispatcher
+from .dispatcher import Dispatcher, prepare
 from .endpoints import resolve_endpoint
 from .errors import CredentialsError
 from .event import ConfigEvent, decode_event
@@ -52,6 +52,8 @@ _plugins_cache: dict[tuple[object, ...], Plugins] = {}
 _client_cache: dict[tuple[object, ...], ApiClient] = {}
 _assumed_cache: AssumedClients = {}  # member-account clients, for as long as the base client
 _folders_cache: dict[str, FolderCache] = {}  # by endpoint: folder lookups outlive a call
+
+
 def _plugins(env: Mapping[str, str]) -> Plugins:
     key = (env.get("RULEKIT_RULES", ""), env.get(ENV_LOAD_PLUGINS))
     plugins = _plugins_cache.get(key)
@@ -115,20 +117,17 @@ def _invoke(
     deadline: Deadline,
     plugins: Plugins,
 ) -> dict[str, Any]:
-    dispatcher = Dispatcher(
-        plugins.rules,
-        deadline=deadline,
-        requested_rule=settings.rule,
-        sweep=settings.sweep,
-        hooks=plugins.hook,
-    )
-    prepared = dispatcher.prepare(decoded)  # bad rule selection, scope or params: nothing sent
+    # bad rule selection, scope or parameters: nothing is sent, no client is built
+    prepared = prepare(plugins.rules, decoded, settings.rule)
     no_credentials: CredentialsError | None = None
     try:
         credentials: Credentials | None = resolve_credentials(context, env)
     except CredentialsError as exc:
         # fine if a plugin supplies a sink that needs none (rulekit invoke); raised otherwise
         credentials, no_credentials = None, exc
+    config: ConfigApi | None = None
+    api: CloudApi | None = None
+    folders: DirectoryFolders | None = None
     if credentials is not None:
         region = (
             getattr(context, "region", None)
@@ -137,16 +136,26 @@ def _invoke(
             or "cn-hangzhou"
         )
         client = _client(credentials, str(region), deadline, settings)
-        dispatcher.config = ConfigApi(client, resolve_endpoint("Config", client.region_id, env))
-        dispatcher.api = CloudApi(client, environ=env, assumed=_assumed_cache)
+        config = ConfigApi(client, resolve_endpoint("Config", client.region_id, env))
+        api = CloudApi(client, environ=env, assumed=_assumed_cache)
         if prepared.scope.needs_folders:
             endpoint = resolve_endpoint("ResourceManager", client.region_id, env)
-            dispatcher.folders = DirectoryFolders(
+            folders = DirectoryFolders(
                 client, endpoint, cache=_folders_cache.setdefault(endpoint, {})
             )
-    sink = plugins.hook.rulekit_delivery_sink(event=decoded, config=dispatcher.config)
+    sink = plugins.hook.rulekit_delivery_sink(event=decoded, config=config)
     if sink is None:  # the built-in sink needs a Config client, so credentials were missing
         raise no_credentials or CredentialsError("no delivery sink and no credentials")
+    dispatcher = Dispatcher(
+        plugins.rules,
+        config=config,
+        folders=folders,
+        deadline=deadline,
+        requested_rule=settings.rule,
+        api=api,
+        sweep=settings.sweep,
+        hooks=plugins.hook,
+    )
     result = dispatcher.dispatch(decoded, sink=sink, fc_context=context, prepared=prepared)
     return result.to_dict()
 
