@@ -31,6 +31,8 @@ from .rule import RULE_PARAMETER, Prepared, Rule
 from .scope import FolderResolver
 
 if TYPE_CHECKING:
+    from pluggy import HookRelay
+
     from .calls import CloudApi
     from .settings import SweepOptions
 
@@ -203,7 +205,7 @@ class Dispatcher:
         requested_rule: str | None = None,
         api: CloudApi | None = None,
         sweep: SweepOptions | None = None,
-        hooks: Any = None,
+        hooks: HookRelay | None = None,
     ) -> None:
         self.rules = rules if isinstance(rules, RuleSet) else RuleSet(rules)
         self.config = config
@@ -212,7 +214,7 @@ class Dispatcher:
         self.requested_rule = requested_rule
         self.api = api
         self.sweep_options = sweep
-        self.hooks = hooks  # a pluggy hook relay (rulekit.plugins), or None
+        self.hooks = hooks  # the plugins' hooks (Plugins.hook), or None
 
     def prepare(self, event: ConfigEvent) -> Prepared:
         """:func:`prepare` with this dispatcher's rules and requested rule."""

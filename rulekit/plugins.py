@@ -22,7 +22,6 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
 
 import pluggy
 
@@ -58,7 +57,7 @@ class Plugins:
         self.packs: dict[str, Pack] = {}
 
     @property
-    def hook(self) -> Any:
+    def hook(self) -> pluggy.HookRelay:
         return self.pm.hook
 
     @classmethod
