@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from ._redact import shown
 from .errors import EvaluationError
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ __all__ = [
     "encode_evaluations",
     "for_resource",
     "format_annotation",
+    "normalise",
     "unencodable",
     "utf8_text",
 ]
@@ -289,3 +291,39 @@ def format_annotation(annotation: str | dict[str, Any], limit: int = MAX_ANNOTAT
         if len(value) <= 8:  # only the keys are long: give up on JSON rather than exceed
             return text[: limit - 1] + _ELLIPSIS
         values[longest] = value[: max(8, len(value) - over - 1)] + _ELLIPSIS
+
+
+def _one(item: Any, resource: Resource, ordering: int | None) -> Evaluation:
+    if isinstance(item, (Compliance, str)):
+        compliance, annotation = Compliance.coerce(item), None
+    elif isinstance(item, Evaluation):
+        return complete(item, resource, ordering)
+    elif isinstance(item, tuple) and len(item) == 2:
+        compliance, annotation = Compliance.coerce(item[0]), item[1]
+    else:
+        raise EvaluationError(
+            f"returned {type(item).__name__} {shown(item)}; return a Compliance, a "
+            "(Compliance, annotation) pair, an Evaluation, or several Evaluations"
+        )
+    return for_resource(resource, compliance, annotation, ordering)
+
+
+def normalise(result: Any, resource: Resource, ordering: int | None) -> list[Evaluation]:
+    """What a rule function returned, as evaluations of ``resource``: a Compliance (or its
+    name), a (Compliance, annotation) pair, an Evaluation, or an iterable of these.
+
+    Example::
+
+        >>> from rulekit import Resource
+        >>> r = Resource(id="i-1", type="ACS::ECS::Instance", region="cn-hangzhou",
+        ...              account_id="1234")
+        >>> [e.compliance.value for e in normalise(("NON_COMPLIANT", "no"), r, 1)]
+        ['NON_COMPLIANT']
+    """
+    if result is None:
+        raise EvaluationError("returned None; return a Compliance (e.g. Compliance.COMPLIANT)")
+    if isinstance(result, (str, Evaluation, tuple)):
+        return [_one(result, resource, ordering)]
+    if isinstance(result, Iterable):
+        return [_one(item, resource, ordering) for item in result]
+    return [_one(result, resource, ordering)]
