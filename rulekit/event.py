@@ -48,8 +48,7 @@ MESSAGE_TYPES = (CHANGE_NOTIFICATION, SCHEDULED_NOTIFICATION)
 @dataclass(slots=True)
 class ConfigEvent:
     """A decoded invocation. ``resource`` is None for a periodic event without a configuration
-    item; ``oversize`` means its configuration was left out and must be fetched. (Not frozen:
-    a frozen dataclass costs a fifth of a warm invocation's own work to build.)"""
+    item; ``oversize`` means its configuration was left out and must be fetched."""
 
     message_type: str
     ordering_timestamp: int
