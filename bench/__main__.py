@@ -1,6 +1,7 @@
-"""Run every benchmark and print a table and JSON: ``python -m bench`` (docs/performance.md).
+"""Run the benchmarks of what users pay and print a table and JSON: ``python -m bench``
+(docs/performance.md; about 5 minutes, exit 1 if a target is missed).
 
-``python -m bench NAME...`` runs only the named ones.
+``python -m bench NAME...`` runs only the named ones; ``soak`` runs only when named.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from . import coldstart, invocation, soak, sweep, test_runner, warm
 BENCHMARKS = {
     "test_runner": test_runner.run,
     "coldstart": coldstart.run,
-    "warm": warm.run,
     "invocation": invocation.run,
+    "sweep": sweep.with_round_trip,
+    "memory": sweep.memory,
+    "warm": warm.run,  # information only
     "soak": soak.run,
-    "sweep": sweep.run,
 }
+DEFAULT = ["test_runner", "coldstart", "invocation", "sweep", "memory", "warm"]
 
 
 def _machine() -> dict[str, Any]:
@@ -35,7 +38,7 @@ def _machine() -> dict[str, Any]:
 
 
 def main(names: list[str]) -> int:
-    chosen = names or list(BENCHMARKS)
+    chosen = names or DEFAULT
     unknown = [n for n in chosen if n not in BENCHMARKS]
     if unknown:
         print(f"unknown benchmark(s) {unknown}; known: {', '.join(BENCHMARKS)}", file=sys.stderr)

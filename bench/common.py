@@ -21,9 +21,12 @@ PEAK_RSS_KB = "int(next(l for l in open('/proc/self/status') if l.startswith('Vm
 
 
 @contextlib.contextmanager
-def emulator_process(resources: int = 0) -> Iterator[str]:
+def emulator_process(resources: int = 0, round_trip: float = 0.0) -> Iterator[str]:
+    command = [sys.executable, str(HERE / "emulator_process.py"), "--resources", str(resources)]
+    if round_trip:
+        command += ["--round-trip", str(round_trip)]
     child = subprocess.Popen(
-        [sys.executable, str(HERE / "emulator_process.py"), "--resources", str(resources)],
+        command,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

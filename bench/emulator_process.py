@@ -1,13 +1,26 @@
 """Run a ConfigEmulator in its own process (so its memory is not the measured process's):
-prints its URL, serves until stdin closes. ``--resources N`` preloads N ECS instances."""
+prints its URL, serves until stdin closes. ``--resources N`` preloads N ECS instances;
+``--round-trip S`` holds every request S seconds before it is answered, a simulated network
+round trip (requests are served on their own threads, so concurrent ones overlap)."""
 
 import sys
+import time
 
 from rulekit.testing import ConfigEmulator
+from rulekit.testing.emulator import _RequestHandler
 
 
 def main() -> None:
     count = int(sys.argv[sys.argv.index("--resources") + 1]) if "--resources" in sys.argv else 0
+    if "--round-trip" in sys.argv:
+        round_trip = float(sys.argv[sys.argv.index("--round-trip") + 1])
+        answer = _RequestHandler.do_POST
+
+        def delayed(self: _RequestHandler) -> None:
+            time.sleep(round_trip)
+            answer(self)
+
+        _RequestHandler.do_POST = delayed  # type: ignore[method-assign]
     emulator = ConfigEmulator().start()
     for n in range(count):
         emulator.store.add(

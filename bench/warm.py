@@ -1,7 +1,8 @@
-"""Benchmark: warm dispatch. The per-event work of a warm FC instance, network excluded: decode,
-scope, tags, parameters, the rule, plugin hooks, evaluation assembly and the PutEvaluations
-payload (JSON), vs the hand-written handler's own decode-check-assemble. Also the cost per
-evaluation when one event yields 100 (a rule reporting on many resources).
+"""Benchmark (information only, no target): warm dispatch. The per-event work of a warm FC
+instance, network excluded: decode, scope, tags, parameters, the rule, plugin hooks, evaluation
+assembly and the PutEvaluations payload (JSON), vs the hand-written handler's own
+decode-check-assemble. Also the cost per evaluation when one event yields 100 (a rule reporting
+on many resources).
 
 Every event carries its own result token, as on the platform: a warm instance must not get slower
 with each invocation it has served (rulekit registers each token for redaction)."""
@@ -24,9 +25,6 @@ from rulekit.plugins import Plugins
 from . import handwritten
 from .coldstart import EVENT
 from .common import interleaved, paired_ratio
-
-RATIO_TARGET = 1.5
-PER_EVALUATION_TARGET_US = 50.0
 
 
 class JsonSink:
@@ -86,14 +84,13 @@ def run() -> dict[str, Any]:
     fan_s = min(interleaved({"fan": fan_out_once}, number=100, rounds=REPEAT)["fan"])
     per_evaluation_us = fan_s / 100 * 1e6
     return {
-        "name": "warm dispatch (network excluded)",
+        "name": "warm dispatch, network excluded (information)",
         "rulekit_us": round(rulekit_s * 1e6, 1),
         "handwritten_us": round(hand_s * 1e6, 1),
         "ratio": round(ratio, 2),  # median of the per-round ratios
         "ratio_of_best": round(rulekit_s / hand_s, 2),
         "per_evaluation_us": round(per_evaluation_us, 2),
-        "target": f"ratio <= {RATIO_TARGET}, < {PER_EVALUATION_TARGET_US:g} us/evaluation",
-        "ok": ratio <= RATIO_TARGET and per_evaluation_us < PER_EVALUATION_TARGET_US,
+        "target": "none: microseconds next to a 10-50 ms round trip (see invocation)",
     }
 
 

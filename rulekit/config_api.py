@@ -15,6 +15,9 @@ from .api import ApiClient
 from .endpoints import PRODUCTS, resolve_endpoint
 from .errors import ApiError
 from .evaluation import encode_evaluations
+from .event import parse_configuration
+from .resource import Resource, recorded_resource_group
+from .tags import parse_tags
 
 __all__ = ["CONFIG_API_VERSION", "ConfigApi", "DiscoveredPage"]
 
@@ -77,6 +80,46 @@ class ConfigApi:
         return _member(
             body, "DiscoveredResourceDetail", action, f" for {resource_type} {resource_id}"
         )
+
+    def fetch_configuration(
+        self, resource: Resource, *, aggregator_id: str | None = None
+    ) -> Resource:
+        """A copy of ``resource`` with its configuration from GetDiscoveredResource (or
+        GetAggregateDiscoveredResource with ``aggregator_id``): for an OVERSIZE event's resource
+        and for each listed resource of a sweep. Tags and account are taken from the detail when
+        the resource lacked them, and the resource group from the configuration when nothing
+        gave it before.
+
+        Example::
+
+            resource = config.fetch_configuration(event.resource)
+            resource.get("$.ImageId")
+        """
+        detail = self.get_discovered_resource(
+            resource.id,
+            resource.type,
+            resource.region,
+            aggregator_id=aggregator_id,
+            account_id=resource.account_id or None,
+        )
+        configuration = parse_configuration(
+            detail.get("Configuration"), f"{resource.type} {resource.id}"
+        )
+        fetched = resource.copy(
+            configuration=configuration,
+            # The detail has no resource group (neither has the aggregator's listing): the
+            # recorded configuration is the platform's only other record of it.
+            resource_group_id=(
+                recorded_resource_group(configuration)
+                if resource.resource_group_id is None
+                else resource.resource_group_id
+            ),
+        )
+        if not resource.tags and detail.get("Tags"):
+            fetched.tags = parse_tags(detail.get("Tags"))
+        if not resource.account_id and detail.get("AccountId"):
+            fetched.account_id = str(detail["AccountId"])
+        return fetched
 
     def list_discovered_resources(
         self,

@@ -23,15 +23,16 @@ from .context import Context
 from .deadline import Deadline
 from .delivery import Delivery, Sink
 from .errors import DeliveryError, EvaluationError, EventError, RulekitError
-from .evaluation import Compliance, Evaluation, complete, resolved
-from .event import ConfigEvent, parse_configuration
+from .evaluation import Compliance, Evaluation, complete, for_resource
+from .event import ConfigEvent
 from .loader import RuleSet
-from .resource import Resource, recorded_resource_group
+from .resource import Resource
 from .rule import RULE_PARAMETER, Prepared, Rule
 from .scope import FolderResolver
-from .tags import parse_tags
 
 if TYPE_CHECKING:
+    from pluggy import HookRelay
+
     from .calls import CloudApi
     from .settings import SweepOptions
 
@@ -42,6 +43,8 @@ __all__ = [
     "Outcome",
     "Prepared",
     "complete",
+    "prepare",
+    "verdict",
 ]
 
 log = logging.getLogger("rulekit.dispatcher")
@@ -83,7 +86,7 @@ class InvocationResult:
             self.undecided += 1
 
     def record(self, evaluation: Evaluation) -> None:
-        counts, compliance = self.counts, evaluation.compliance._value_
+        counts, compliance = self.counts, evaluation.compliance.value
         counts[compliance] = counts.get(compliance, 0) + 1
         if len(self.evaluations) < KEEP_EVALUATIONS:
             self.evaluations.append(evaluation)
@@ -128,6 +131,54 @@ class Outcome:
     undecided: str | None = None
 
 
+def verdict(
+    resource: Resource,
+    compliance: Compliance,
+    why: str,
+    ordering: int | None,
+    *,
+    error: str | None = None,
+    undecided: str | None = None,
+) -> Outcome:
+    """The framework's own verdict on a resource the rule does not judge (deleted, scope
+    undecided or uncheckable, configuration unavailable): one evaluation annotated with why."""
+    return Outcome(
+        f"{resource.type} {resource.id}",
+        [for_resource(resource, compliance, why, ordering)],
+        error=error,
+        undecided=undecided,
+    )
+
+
+def prepare(rules: RuleSet, event: ConfigEvent, requested_rule: str | None = None) -> Prepared:
+    """Select the event's rule from ``rules`` and validate its scope overrides and parameters
+    (nothing is sent): ``requested_rule``, else the event's ``rulekit_rule`` parameter, else
+    the rule named like the Config rule (or the only one)."""
+    parameters = event.rule_parameters
+    named = parameters.get(RULE_PARAMETER) if parameters else None
+    if named is not None and not isinstance(named, str):
+        raise EventError(
+            f"ruleParameters.{RULE_PARAMETER} must be a rule name (text), "
+            f"got {type(named).__name__}"
+        )
+    rule = rules.select(event.rule_name, requested_rule or named or None)
+    prepared = rule.configure(parameters)
+    if prepared.overridden:
+        log.info(
+            "rule %s: scope overridden by rule parameters %s",
+            rule.name,
+            ", ".join(prepared.overridden),
+        )
+    if event.message_type not in rule.triggers:
+        log.warning(
+            "rule %s declares triggers %s but received a %s",
+            rule.name,
+            ", ".join(rule.triggers),
+            event.message_type,
+        )
+    return prepared
+
+
 def _not_evaluated(result: InvocationResult, why: str) -> str:
     """What an incomplete sweep left out, for the error that ends the invocation."""
     if result.remaining is None:
@@ -154,7 +205,7 @@ class Dispatcher:
         requested_rule: str | None = None,
         api: CloudApi | None = None,
         sweep: SweepOptions | None = None,
-        hooks: Any = None,
+        hooks: HookRelay | None = None,
     ) -> None:
         self.rules = rules if isinstance(rules, RuleSet) else RuleSet(rules)
         self.config = config
@@ -163,33 +214,11 @@ class Dispatcher:
         self.requested_rule = requested_rule
         self.api = api
         self.sweep_options = sweep
-        self.hooks = hooks  # a pluggy hook relay (rulekit.plugins), or None
+        self.hooks = hooks  # the plugins' hooks (Plugins.hook), or None
 
     def prepare(self, event: ConfigEvent) -> Prepared:
-        """Select the rule and validate scope overrides and parameters (nothing is sent)."""
-        parameters = event.rule_parameters
-        named = parameters.get(RULE_PARAMETER) if parameters else None
-        if named is not None and named.__class__ is not str:
-            raise EventError(
-                f"ruleParameters.{RULE_PARAMETER} must be a rule name (text), "
-                f"got {type(named).__name__}"
-            )
-        rule = self.rules.select(event.rule_name, self.requested_rule or named or None)
-        prepared = rule.configure(parameters)
-        if prepared.overridden:
-            log.info(
-                "rule %s: scope overridden by rule parameters %s",
-                rule.name,
-                ", ".join(prepared.overridden),
-            )
-        if event.message_type not in rule.triggers:
-            log.warning(
-                "rule %s declares triggers %s but received a %s",
-                rule.name,
-                ", ".join(rule.triggers),
-                event.message_type,
-            )
-        return prepared
+        """:func:`prepare` with this dispatcher's rules and requested rule."""
+        return prepare(self.rules, event, self.requested_rule)
 
     def dispatch(
         self,
@@ -211,7 +240,17 @@ class Dispatcher:
             from .sweep import Sweep
 
             options = self.sweep_options or SweepOptions()
-            sweep = Sweep(self, prepared, self._context(event, rule, None, fc_context), options)
+            if self.config is None:
+                raise EventError("a periodic sweep needs the Config API (no credentials given)")
+            sweep = Sweep(
+                prepared,
+                self._context(event, rule, None, fc_context),
+                options,
+                config=self.config,
+                judge=self.judge,
+                folders=self.folders,
+                deadline=self.deadline,
+            )
             failure = sweep.run(delivery, result)  # listing failed: deliver, then fail
             result.delete_mode = options.delete_mode and result.complete and result.errors == 0
         else:
@@ -219,7 +258,12 @@ class Dispatcher:
                 # An account group's rule gets its member accounts' events: their resources are
                 # read through the aggregator, not in the function's own account.
                 aggregator = self.sweep_options.aggregator_id if self.sweep_options else None
-                resource = self.fetch_configuration(resource, aggregator_id=aggregator)
+                if self.config is None:
+                    raise EventError(
+                        f"the configuration of {resource.type} {resource.id} must be "
+                        "fetched and no Config API client is available"
+                    )
+                resource = self.config.fetch_configuration(resource, aggregator_id=aggregator)
             # Most rules take no context and most deployments have no evaluation hooks: the
             # context is built only for those that use it.
             ctx = (
@@ -287,17 +331,9 @@ class Dispatcher:
         log.warning("rule %s: %s", prepared.rule.name, undecided)
         if ctx is not None:
             ordering = ctx.ordering_timestamp
-        evaluation = resolved(
-            resource.id,
-            resource.type,
-            Compliance.INSUFFICIENT_DATA,
-            undecided,
-            resource.region,
-            resource.account_id,
-            resource.name,
-            ordering,
+        return verdict(
+            resource, Compliance.INSUFFICIENT_DATA, undecided, ordering, undecided=undecided
         )
-        return Outcome(f"{resource.type} {resource.id}", [evaluation], undecided=undecided)
 
     def evaluate(
         self,
@@ -331,15 +367,8 @@ class Dispatcher:
                 reason,
             )
             evaluations = [
-                resolved(
-                    resource.id,
-                    resource.type,
-                    Compliance.NOT_APPLICABLE,
-                    f"out of scope: {reason}",
-                    resource.region,
-                    resource.account_id,
-                    resource.name,
-                    ordering,
+                for_resource(
+                    resource, Compliance.NOT_APPLICABLE, f"out of scope: {reason}", ordering
                 )
             ]
         else:
@@ -366,39 +395,3 @@ class Dispatcher:
             # a hook may have added evaluations of its own
             return [complete(ev, resource, ordering) for ev in evaluations]
         return evaluations
-
-    def fetch_configuration(
-        self, resource: Resource, *, aggregator_id: str | None = None
-    ) -> Resource:
-        """A copy of ``resource`` with its configuration (and tags and account, when the listing
-        lacked them) from GetDiscoveredResource, and its resource group from the configuration
-        when nothing gave it before."""
-        if self.config is None:
-            raise EventError(
-                f"the configuration of {resource.type} {resource.id} must be "
-                "fetched and no Config API client is available"
-            )
-        detail = self.config.get_discovered_resource(
-            resource.id,
-            resource.type,
-            resource.region,
-            aggregator_id=aggregator_id,
-            account_id=resource.account_id or None,
-        )
-        where = f"{resource.type} {resource.id}"
-        configuration = parse_configuration(detail.get("Configuration"), where)
-        fetched = resource.copy(
-            configuration=configuration,
-            # The detail has no resource group (neither has the aggregator's listing): the
-            # recorded configuration is the platform's only other record of it.
-            resource_group_id=(
-                recorded_resource_group(configuration)
-                if resource.resource_group_id is None
-                else resource.resource_group_id
-            ),
-        )
-        if not resource.tags and detail.get("Tags"):
-            fetched.tags = parse_tags(detail.get("Tags"))
-        if not resource.account_id and detail.get("AccountId"):
-            fetched.account_id = str(detail["AccountId"])
-        return fetched

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from . import _fastjson
+from ._redact import shown
 from .errors import EvaluationError
 
 if TYPE_CHECKING:
@@ -29,7 +29,9 @@ __all__ = [
     "Evaluation",
     "complete",
     "encode_evaluations",
+    "for_resource",
     "format_annotation",
+    "normalise",
     "unencodable",
     "utf8_text",
 ]
@@ -97,26 +99,6 @@ class Evaluation:
         if self.annotation is not None and not isinstance(self.annotation, (str, dict)):
             raise _bad_annotation(self.resource_id, self.annotation)
 
-    def completed(
-        self,
-        *,
-        region_id: str | None,
-        account_id: str | int | None,
-        ordering_timestamp: int | None,
-        resource_name: str | None,
-    ) -> Evaluation:
-        """A copy with the dispatcher's defaults filled in (no re-validation: this one is)."""
-        return resolved(
-            self.resource_id,
-            self.resource_type,
-            self.compliance,
-            self.annotation,
-            region_id,
-            account_id,
-            resource_name,
-            ordering_timestamp,
-        )
-
     @property
     def key(self) -> tuple[str, str, str, str]:
         """What identifies the evaluated resource: (account, region, type, id)."""
@@ -139,7 +121,7 @@ class Evaluation:
             "complianceResourceId": self.resource_id,
             "complianceResourceType": self.resource_type,
             "complianceRegionId": self.region_id,
-            "complianceType": self.compliance._value_,  # (not .value: a property, slow)
+            "complianceType": self.compliance.value,
             "orderingTimestamp": self.ordering_timestamp,
         }
         # Free text: a lone surrogate (valid JSON, so possible in any name or configuration
@@ -189,44 +171,35 @@ def _bad_annotation(resource_id: str, annotation: object) -> EvaluationError:
     )
 
 
-# Slot setters bypass the frozen __setattr__: the one fast way to build a frozen, slotted value.
-(
-    _set_resource_id,
-    _set_resource_type,
-    _set_compliance,
-    _set_annotation,
-    _set_region_id,
-    _set_account_id,
-    _set_resource_name,
-    _set_ordering_timestamp,
-) = (getattr(Evaluation, name).__set__ for name in Evaluation.__slots__)
-
-
-def resolved(
-    resource_id: str,
-    resource_type: str,
-    compliance: Compliance,
-    annotation: Any,
-    region_id: str | None,
-    account_id: str | int | None,
-    resource_name: str | None,
-    ordering_timestamp: int | None,
+def for_resource(
+    resource: Resource,
+    compliance: Compliance | str,
+    annotation: str | dict[str, Any] | None = None,
+    ordering: int | None = None,
 ) -> Evaluation:
-    """An Evaluation from values the dispatcher holds already checked (the resource's own id,
-    type, region and account): the hot path of every evaluation, so it skips the public
-    constructor's checks. ``annotation`` is still checked, since a rule supplied it."""
-    if annotation is not None and not isinstance(annotation, (str, dict)):
-        raise _bad_annotation(resource_id, annotation)
-    evaluation = object.__new__(Evaluation)
-    _set_resource_id(evaluation, resource_id)
-    _set_resource_type(evaluation, resource_type)
-    _set_compliance(evaluation, compliance)
-    _set_annotation(evaluation, annotation)
-    _set_region_id(evaluation, region_id)
-    _set_account_id(evaluation, account_id)
-    _set_resource_name(evaluation, resource_name)
-    _set_ordering_timestamp(evaluation, ordering_timestamp)
-    return evaluation
+    """An Evaluation of ``resource`` itself, with its region, account and name: what a rule's
+    bare ``Compliance`` return becomes, and the framework's own verdicts (out of scope, deleted,
+    scope undecided, configuration unavailable).
+
+    Example::
+
+        >>> from rulekit import Resource
+        >>> r = Resource(id="i-1", type="ACS::ECS::Instance", region="cn-hangzhou",
+        ...              account_id="1234")
+        >>> for_resource(r, "NOT_APPLICABLE", "resource deleted", 1700000000000).to_wire()[
+        ...     "complianceType"]
+        'NOT_APPLICABLE'
+    """
+    return Evaluation(
+        resource_id=resource.id,
+        resource_type=resource.type,
+        compliance=compliance,  # type: ignore[arg-type]  # (coerced by __post_init__)
+        annotation=annotation,
+        region_id=resource.region,
+        account_id=resource.account_id,
+        resource_name=resource.name,
+        ordering_timestamp=ordering,
+    )
 
 
 def complete(evaluation: Evaluation, resource: Resource, ordering: int | None) -> Evaluation:
@@ -255,8 +228,12 @@ def complete(evaluation: Evaluation, resource: Resource, ordering: int | None) -
         and name is evaluation.resource_name
     ):
         return evaluation
-    return evaluation.completed(
-        region_id=region, account_id=account, ordering_timestamp=ordering, resource_name=name
+    return replace(
+        evaluation,
+        region_id=region,
+        account_id=account,
+        ordering_timestamp=ordering,
+        resource_name=name,
     )
 
 
@@ -272,7 +249,6 @@ def _account(value: str | int) -> int | str:
 _ANNOTATION_ENCODER = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str
 )
-_encode_wire = _fastjson.compact_encoder()  # wire dicts are flat and rulekit-built: no cycles
 _dumps = _ANNOTATION_ENCODER.encode
 
 
@@ -284,7 +260,7 @@ def encode_evaluations(wire: Sequence[dict[str, Any]]) -> str:
         >>> encode_evaluations([{"complianceType": "COMPLIANT"}])
         '[{"complianceType":"COMPLIANT"}]'
     """
-    return _encode_wire(wire if wire.__class__ is list else list(wire))
+    return json.dumps(list(wire), ensure_ascii=False, separators=(",", ":"))
 
 
 def format_annotation(annotation: str | dict[str, Any], limit: int = MAX_ANNOTATION_LENGTH) -> str:
@@ -315,3 +291,39 @@ def format_annotation(annotation: str | dict[str, Any], limit: int = MAX_ANNOTAT
         if len(value) <= 8:  # only the keys are long: give up on JSON rather than exceed
             return text[: limit - 1] + _ELLIPSIS
         values[longest] = value[: max(8, len(value) - over - 1)] + _ELLIPSIS
+
+
+def _one(item: Any, resource: Resource, ordering: int | None) -> Evaluation:
+    if isinstance(item, (Compliance, str)):
+        compliance, annotation = Compliance.coerce(item), None
+    elif isinstance(item, Evaluation):
+        return complete(item, resource, ordering)
+    elif isinstance(item, tuple) and len(item) == 2:
+        compliance, annotation = Compliance.coerce(item[0]), item[1]
+    else:
+        raise EvaluationError(
+            f"returned {type(item).__name__} {shown(item)}; return a Compliance, a "
+            "(Compliance, annotation) pair, an Evaluation, or several Evaluations"
+        )
+    return for_resource(resource, compliance, annotation, ordering)
+
+
+def normalise(result: Any, resource: Resource, ordering: int | None) -> list[Evaluation]:
+    """What a rule function returned, as evaluations of ``resource``: a Compliance (or its
+    name), a (Compliance, annotation) pair, an Evaluation, or an iterable of these.
+
+    Example::
+
+        >>> from rulekit import Resource
+        >>> r = Resource(id="i-1", type="ACS::ECS::Instance", region="cn-hangzhou",
+        ...              account_id="1234")
+        >>> [e.compliance.value for e in normalise(("NON_COMPLIANT", "no"), r, 1)]
+        ['NON_COMPLIANT']
+    """
+    if result is None:
+        raise EvaluationError("returned None; return a Compliance (e.g. Compliance.COMPLIANT)")
+    if isinstance(result, (str, Evaluation, tuple)):
+        return [_one(result, resource, ordering)]
+    if isinstance(result, Iterable):
+        return [_one(item, resource, ordering) for item in result]
+    return [_one(result, resource, ordering)]

@@ -15,13 +15,14 @@ Example::
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import _fastjson, _redact
+from . import _redact
 from ._redact import shown
 from .errors import EventError
 from .resource import Resource, recorded_resource_group
@@ -47,8 +48,7 @@ MESSAGE_TYPES = (CHANGE_NOTIFICATION, SCHEDULED_NOTIFICATION)
 @dataclass(slots=True)
 class ConfigEvent:
     """A decoded invocation. ``resource`` is None for a periodic event without a configuration
-    item; ``oversize`` means its configuration was left out and must be fetched. (Not frozen:
-    a frozen dataclass costs a fifth of a warm invocation's own work to build.)"""
+    item; ``oversize`` means its configuration was left out and must be fetched."""
 
     message_type: str
     ordering_timestamp: int
@@ -72,7 +72,7 @@ class ConfigEvent:
 
 
 def _load_json(value: Any, what: str, where: str | None = None) -> Any:
-    if value.__class__ is bytes or isinstance(value, (bytes, bytearray)):
+    if isinstance(value, (bytes, bytearray)):
         try:
             value = value.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -81,7 +81,7 @@ def _load_json(value: Any, what: str, where: str | None = None) -> Any:
     elif not isinstance(value, str):
         return value
     try:
-        return _fastjson.loads(value)
+        return json.loads(value)
     except ValueError as exc:
         what = f"{what} of {where}" if where else what
         msg = getattr(exc, "msg", str(exc))
@@ -94,15 +94,9 @@ def _load_json(value: Any, what: str, where: str | None = None) -> Any:
 
 
 def _object(value: Any, what: str, *, required: bool) -> dict[str, Any] | None:
-    if type(value) is not dict:
-        value = _load_json(value, what)
-    return _as_object(value, what, required=required)
-
-
-def _as_object(value: Any, what: str, *, required: bool) -> dict[str, Any] | None:
-    """``value``, already decoded, checked to be a JSON object (None when absent and allowed)."""
-    if type(value) is dict and value:  # the common case, without the ABC checks below
-        return value
+    """``value`` (JSON text, bytes or already decoded) checked to be a JSON object; None when
+    absent or empty and allowed to be."""
+    value = _load_json(value, what)
     if value is None or value == "" or value == {}:
         if required:
             raise EventError(f"the event has no {what}")
@@ -113,8 +107,6 @@ def _as_object(value: Any, what: str, *, required: bool) -> dict[str, Any] | Non
 
 
 def _int(value: Any, what: str, where: str | None = None) -> int | None:
-    if value.__class__ is int:
-        return value
     if value is None or value == "":
         return None
     what = f"{what} of {where}" if where else what
@@ -142,9 +134,8 @@ def _utf8(text: str, what: str) -> None:
 
 
 def _text(value: Any) -> str | None:
-    if value.__class__ is str:
-        return value or None
-    return None if value is None else str(value)
+    """A text field: empty reads as absent, numbers (accountId) as text."""
+    return None if value is None else (str(value) or None)
 
 
 def parse_configuration(raw: Any, where: str) -> dict[str, Any]:
@@ -155,8 +146,6 @@ def parse_configuration(raw: Any, where: str) -> dict[str, Any]:
     if raw is None or raw == "":
         return {}
     parsed = _load_json(raw, "the configuration", where)
-    if type(parsed) is dict:
-        return parsed
     if not isinstance(parsed, Mapping):
         raise EventError(
             f"the configuration of {where} must be a JSON object, got {type(parsed).__name__}"
@@ -164,8 +153,7 @@ def parse_configuration(raw: Any, where: str) -> dict[str, Any]:
     return dict(parsed)
 
 
-# The configuration item's text fields, read in one pass (a call per field was a tenth of the
-# per-event work of a warm instance): empty reads as absent, numbers (accountId) as text.
+# The configuration item's text fields, in the order _resource unpacks them.
 _ITEM_TEXTS = (
     "resourceId",
     "resourceType",
@@ -179,16 +167,9 @@ _ITEM_TEXTS = (
 )
 
 
-def _texts(item: Mapping[str, Any], keys: tuple[str, ...]) -> list[str | None]:
-    return [
-        None if value is None else (value or None) if value.__class__ is str else str(value)
-        for value in map(item.get, keys)
-    ]
-
-
 def _resource(item: Mapping[str, Any], account_id: str | None, oversize: bool) -> Resource:
-    resource_id, resource_type, region, account, name, group, status, arn, zone = _texts(
-        item, _ITEM_TEXTS
+    resource_id, resource_type, region, account, name, group, status, arn, zone = (
+        _text(item.get(key)) for key in _ITEM_TEXTS
     )
     if resource_id is None or resource_type is None:
         missing = "resourceId" if resource_id is None else "resourceType"
@@ -223,36 +204,22 @@ def _resource(item: Mapping[str, Any], account_id: str | None, oversize: bool) -
 
 def decode_event(event: bytes | str | Mapping[str, Any]) -> ConfigEvent:
     """Decode a Cloud Config event given as bytes, str or a mapping."""
-    # Each read has its common case inline (a dict, a str, an int) and calls the general helper
-    # only for anything else: this runs on every invocation.
-    body = event if event.__class__ is dict else _load_json(event, "event")
-    if body.__class__ is not dict or not body:
-        body = _as_object(body, "event", required=True)
-        assert body is not None
+    body = _object(event, "event", required=True)
+    assert body is not None
     token = body.get("resultToken")
     if not isinstance(token, str) or not token or token.isspace():
         raise EventError("the event has no resultToken: Cloud Config could not accept results")
     _redact.register_result_token(token)
     if not token.isascii():  # sent back as is: text UTF-8 cannot carry (a lone surrogate)
         _utf8(token, "resultToken")
-    invoking = body.get("invokingEvent")
-    if invoking.__class__ is not dict or not invoking:
-        invoking = _object(invoking, "invokingEvent", required=True)
-        assert invoking is not None
-    item = invoking.get("configurationItem")
-    if item.__class__ is not dict or not item:
-        item = _object(item, "invokingEvent.configurationItem", required=False)
-    message_type = invoking.get("messageType")
-    if message_type.__class__ is not str or not message_type:
-        message_type = _text(message_type)
-    configuration_type = invoking.get("configurationType")
-    if configuration_type.__class__ is not str or not configuration_type:
-        configuration_type = _text(configuration_type) or "COMMON"
-    account_id = invoking.get("accountId")  # a number in the platform's events
-    if account_id.__class__ is int:
-        account_id = str(account_id)
-    elif account_id.__class__ is not str or not account_id:
-        account_id = _text(account_id)
+    invoking = _object(body.get("invokingEvent"), "invokingEvent", required=True)
+    assert invoking is not None
+    item = _object(
+        invoking.get("configurationItem"), "invokingEvent.configurationItem", required=False
+    )
+    message_type = _text(invoking.get("messageType"))
+    configuration_type = _text(invoking.get("configurationType")) or "COMMON"
+    account_id = _text(invoking.get("accountId"))  # a number in the platform's events
     if message_type is None:
         message_type = CHANGE_NOTIFICATION if item else SCHEDULED_NOTIFICATION
         log.warning("invokingEvent has no messageType; treating it as %s", message_type)
@@ -267,30 +234,22 @@ def decode_event(event: bytes | str | Mapping[str, Any]) -> ConfigEvent:
     if message_type == CHANGE_NOTIFICATION and item is None:
         raise EventError("a ConfigurationItemChangeNotification must carry a configurationItem")
     resource = _resource(item, account_id, configuration_type == "OVERSIZE") if item else None
-    ordering = body.get("orderingTimestamp")
-    if ordering.__class__ is not int or not ordering:
-        ordering = (
-            _int(ordering, "orderingTimestamp")
-            or _int(invoking.get("notificationCreationTimestamp"), "notificationCreationTimestamp")
-            or (resource.capture_time if resource else None)
-            or int(time.time() * 1000)
-        )
-    params = body.get("ruleParameters")
-    if params.__class__ is not dict:
-        params = _object(params, "ruleParameters", required=False) or {}
-    rule_name = (
-        body.get("configRuleName") or body.get("ruleName") or body.get("ConfigRuleName") or None
+    ordering = (
+        _int(body.get("orderingTimestamp"), "orderingTimestamp")
+        or _int(invoking.get("notificationCreationTimestamp"), "notificationCreationTimestamp")
+        or (resource.capture_time if resource else None)
+        or int(time.time() * 1000)
     )
-    rule_id = body.get("configRuleId") or None
+    rule_name = body.get("configRuleName") or body.get("ruleName") or body.get("ConfigRuleName")
     return ConfigEvent(
-        message_type,
-        ordering,
-        token,
-        params,
-        account_id or (resource.account_id if resource else None),
-        resource,
-        configuration_type,
-        rule_name if rule_name is None or rule_name.__class__ is str else str(rule_name),
-        rule_id if rule_id is None or rule_id.__class__ is str else str(rule_id),
-        body,
+        message_type=message_type,
+        ordering_timestamp=ordering,
+        result_token=token,
+        rule_parameters=_object(body.get("ruleParameters"), "ruleParameters", required=False) or {},
+        account_id=account_id or (resource.account_id if resource else None),
+        resource=resource,
+        configuration_type=configuration_type,
+        rule_name=_text(rule_name or None),
+        rule_id=_text(body.get("configRuleId") or None),
+        raw=body,
     )

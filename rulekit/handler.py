@@ -1,7 +1,6 @@
 """The Function Compute entry point: set the function's handler to ``rulekit.handler.handler``.
 
-Configuration (environment variables of the function, read once per instance: FC fixes them
-for its life):
+Configuration (environment variables of the function, read on every invocation):
 
 - ``RULEKIT_RULES``: comma-separated import paths of the rule modules to load.
 - ``RULEKIT_RULE``: the rule to run when several are loaded (otherwise the rule named like the
@@ -36,7 +35,7 @@ from .config_api import ConfigApi
 from .credentials import Credentials, resolve_credentials
 from .deadline import Deadline
 from .directory import DirectoryFolders, FolderCache
-from .dispatcher import Dispatcher
+from .dispatcher import Dispatcher, prepare
 from .endpoints import resolve_endpoint
 from .errors import CredentialsError
 from .event import ConfigEvent, decode_event
@@ -53,19 +52,6 @@ _plugins_cache: dict[tuple[object, ...], Plugins] = {}
 _client_cache: dict[tuple[object, ...], ApiClient] = {}
 _assumed_cache: AssumedClients = {}  # member-account clients, for as long as the base client
 _folders_cache: dict[str, FolderCache] = {}  # by endpoint: folder lookups outlive a call
-# FC fixes a function's environment variables for an instance's life, so the process's own
-# environment is read once (11 variables: ~10 µs per invocation otherwise). An explicit
-# ``environ`` (tests, the CLI) is read on every call.
-_settings_cache: dict[str, Settings] = {}
-
-
-def _settings(env: Mapping[str, str]) -> Settings:
-    if env is not os.environ:
-        return Settings.from_env(env)
-    settings = _settings_cache.get("os.environ")
-    if settings is None:
-        settings = _settings_cache["os.environ"] = Settings.from_env(env)
-    return settings
 
 
 def _plugins(env: Mapping[str, str]) -> Plugins:
@@ -114,7 +100,7 @@ def run(
     env = os.environ if environ is None else environ
     started = time.monotonic() if started is None else started
     _redact.install()
-    settings = _settings(env)
+    settings = Settings.from_env(env)
     deadline = Deadline.from_context(context, started=started)
     plugins = plugins or _plugins(env)
     decoded = decode_event(event)
@@ -131,20 +117,17 @@ def _invoke(
     deadline: Deadline,
     plugins: Plugins,
 ) -> dict[str, Any]:
-    dispatcher = Dispatcher(
-        plugins.rules,
-        deadline=deadline,
-        requested_rule=settings.rule,
-        sweep=settings.sweep,
-        hooks=plugins.hook,
-    )
-    prepared = dispatcher.prepare(decoded)  # bad rule selection, scope or params: nothing sent
+    # bad rule selection, scope or parameters: nothing is sent, no client is built
+    prepared = prepare(plugins.rules, decoded, settings.rule)
     no_credentials: CredentialsError | None = None
     try:
         credentials: Credentials | None = resolve_credentials(context, env)
     except CredentialsError as exc:
         # fine if a plugin supplies a sink that needs none (rulekit invoke); raised otherwise
         credentials, no_credentials = None, exc
+    config: ConfigApi | None = None
+    api: CloudApi | None = None
+    folders: DirectoryFolders | None = None
     if credentials is not None:
         region = (
             getattr(context, "region", None)
@@ -153,16 +136,26 @@ def _invoke(
             or "cn-hangzhou"
         )
         client = _client(credentials, str(region), deadline, settings)
-        dispatcher.config = ConfigApi(client, resolve_endpoint("Config", client.region_id, env))
-        dispatcher.api = CloudApi(client, environ=env, assumed=_assumed_cache)
+        config = ConfigApi(client, resolve_endpoint("Config", client.region_id, env))
+        api = CloudApi(client, environ=env, assumed=_assumed_cache)
         if prepared.scope.needs_folders:
             endpoint = resolve_endpoint("ResourceManager", client.region_id, env)
-            dispatcher.folders = DirectoryFolders(
+            folders = DirectoryFolders(
                 client, endpoint, cache=_folders_cache.setdefault(endpoint, {})
             )
-    sink = plugins.hook.rulekit_delivery_sink(event=decoded, config=dispatcher.config)
+    sink = plugins.hook.rulekit_delivery_sink(event=decoded, config=config)
     if sink is None:  # the built-in sink needs a Config client, so credentials were missing
         raise no_credentials or CredentialsError("no delivery sink and no credentials")
+    dispatcher = Dispatcher(
+        plugins.rules,
+        config=config,
+        folders=folders,
+        deadline=deadline,
+        requested_rule=settings.rule,
+        api=api,
+        sweep=settings.sweep,
+        hooks=plugins.hook,
+    )
     result = dispatcher.dispatch(decoded, sink=sink, fc_context=context, prepared=prepared)
     return result.to_dict()
 

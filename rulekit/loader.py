@@ -14,14 +14,56 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from .errors import RuleDefinitionError, RuleNotFoundError
-from .rule import Rule, defined_in, defined_modules
 
-__all__ = ["ENV_RULE", "ENV_RULES", "RuleSet", "rules_in_module", "rules_in_package"]
+if TYPE_CHECKING:
+    from .rule import Rule
+
+__all__ = [
+    "ENV_RULE",
+    "ENV_RULES",
+    "RuleSet",
+    "defined_in",
+    "defined_modules",
+    "register",
+    "rules_in_module",
+    "rules_in_package",
+]
 
 ENV_RULES = "RULEKIT_RULES"
 ENV_RULE = "RULEKIT_RULE"
+
+
+# module name -> {rule name: Rule}, in definition order: what a module "defines".
+_DEFINED: dict[str, dict[str, Rule]] = {}
+
+
+def defined_in(module: str) -> list[Rule]:
+    """The rules defined by module ``module`` (by @rule or condition_rule), in order."""
+    return list(_DEFINED.get(module, {}).values())
+
+
+def defined_modules() -> list[str]:
+    """Names of the modules that have defined rules so far."""
+    return list(_DEFINED)
+
+
+def register(rule: Rule, module_level: bool) -> None:
+    """Record ``rule`` as its module's (called by Rule when it is defined)."""
+    # Only rules defined at a module's top level belong to it; a rule built inside a function
+    # (a test, a factory) is the caller's to pass around.
+    if rule.module is None or not module_level:
+        return
+    rules = _DEFINED.setdefault(rule.module, {})
+    existing = rules.get(rule.name)
+    if existing is not None and existing.location != rule.location:
+        raise RuleDefinitionError(
+            f"two rules are named {rule.name!r} in {rule.module}: {existing.location} and "
+            f"{rule.location}; pass name= to one of them"
+        )
+    rules[rule.name] = rule  # same place again: a module reload replaces it
 
 
 def rules_in_module(module: ModuleType) -> list[Rule]:

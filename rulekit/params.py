@@ -89,11 +89,7 @@ class ParamField:
     @property
     def kind(self) -> str:
         """How a platform string is pre-processed: 'collection', 'mapping' or 'scalar'."""
-        cached: str | None = self.__dict__.get("_kind")
-        if cached is None:
-            cached = _kind(self.annotation)
-            object.__setattr__(self, "_kind", cached)
-        return cached
+        return _kind(self.annotation)
 
 
 def _unwrap(annotation: Any) -> tuple[Any, bool]:
@@ -208,7 +204,6 @@ class Params:
 
     __rulekit_fields__: ClassVar[dict[str, ParamField] | None] = None
     __rulekit_pydantic__: ClassVar[Any] = None
-    __rulekit_needs_pydantic__: ClassVar[bool | None] = None
 
     def __init__(self, **values: Any) -> None:
         parsed = parse_params(type(self), values)
@@ -218,7 +213,6 @@ class Params:
         super().__init_subclass__(**kwargs)
         cls.__rulekit_fields__ = None  # resolved on first use (annotations may be strings)
         cls.__rulekit_pydantic__ = None
-        cls.__rulekit_needs_pydantic__ = None
 
     @classmethod
     def param_fields(cls) -> dict[str, ParamField]:
@@ -255,13 +249,9 @@ class Params:
     def needs_pydantic(cls) -> bool:
         """True when the class uses what only pydantic validates (other types, Field(...),
         validators): it is then validated by pydantic from the start."""
-        cached = cls.__dict__.get("__rulekit_needs_pydantic__")
-        if cached is None:
-            cached = any(not _simple(f.annotation) for f in cls.param_fields().values()) or any(
-                type(v).__module__.startswith("pydantic") for v in vars(cls).values()
-            )
-            cls.__rulekit_needs_pydantic__ = cached
-        return bool(cached)
+        return any(not _simple(f.annotation) for f in cls.param_fields().values()) or any(
+            type(v).__module__.startswith("pydantic") for v in vars(cls).values()
+        )
 
     def model_dump(self, *, by_alias: bool = False) -> dict[str, Any]:
         fields = type(self).param_fields()

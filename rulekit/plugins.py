@@ -20,8 +20,8 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, NamedTuple
 
 import pluggy
 
@@ -36,7 +36,8 @@ ENTRY_POINT_GROUP = "rulekit"
 ENV_LOAD_PLUGINS = "RULEKIT_LOAD_PLUGINS"
 
 
-class Pack(NamedTuple):
+@dataclass(slots=True)
+class Pack:
     """A loaded plugin: where it came from and the rules it brought."""
 
     name: str
@@ -56,7 +57,7 @@ class Plugins:
         self.packs: dict[str, Pack] = {}
 
     @property
-    def hook(self) -> Any:
+    def hook(self) -> pluggy.HookRelay:
         return self.pm.hook
 
     @classmethod

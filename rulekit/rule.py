@@ -25,14 +25,15 @@ import inspect
 import logging
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ._redact import masked_cause, redact, shown
+from ._redact import masked_cause, redact
 from .errors import EvaluationError, EventError, RuleDefinitionError, RulekitError, ScopeError
-from .evaluation import Compliance, Evaluation, complete, resolved
+from .evaluation import Evaluation, normalise
 from .event import CHANGE_NOTIFICATION, SCHEDULED_NOTIFICATION
+from .loader import register as _register
 from .scope import Scope
 
 if TYPE_CHECKING:
@@ -48,8 +49,6 @@ __all__ = [
     "TRIGGERS",
     "Prepared",
     "Rule",
-    "defined_in",
-    "defined_modules",
     "rule",
 ]
 
@@ -66,35 +65,6 @@ _PREPARED_KEPT = 32  # distinct rule-parameter sets remembered per rule
 #: The rule parameter naming the rulekit rule a Config rule runs, so one deployed function can
 #: serve many Config rules (``rulekit export`` sets it). Not passed to the rule's Params.
 RULE_PARAMETER = "rulekitRule"
-
-
-# module name -> {rule name: Rule}, in definition order: what a module "defines".
-_DEFINED: dict[str, dict[str, Rule]] = {}
-
-
-def defined_in(module: str) -> list[Rule]:
-    """The rules defined by module ``module`` (by @rule or condition_rule), in order."""
-    return list(_DEFINED.get(module, {}).values())
-
-
-def defined_modules() -> list[str]:
-    """Names of the modules that have defined rules so far."""
-    return list(_DEFINED)
-
-
-def _register(rule: Rule, module_level: bool) -> None:
-    # Only rules defined at a module's top level belong to it; a rule built inside a function
-    # (a test, a factory) is the caller's to pass around.
-    if rule.module is None or not module_level:
-        return
-    rules = _DEFINED.setdefault(rule.module, {})
-    existing = rules.get(rule.name)
-    if existing is not None and existing.location != rule.location:
-        raise RuleDefinitionError(
-            f"two rules are named {rule.name!r} in {rule.module}: {existing.location} and "
-            f"{rule.location}; pass name= to one of them"
-        )
-    rules[rule.name] = rule  # same place again: a module reload replaces it
 
 
 def _where(func: Callable[..., Any]) -> str:
@@ -165,11 +135,12 @@ class Rule:
             )
         self.scope = declared
         self._evaluate = evaluate or func
-        wants = frozenset(self._check_signature(self._evaluate))
-        self._caller = _CALLERS[wants]
+        # The names the rule function declares, passed to it by keyword (as pytest passes
+        # fixtures): checked here, at definition.
+        self._wants = self._check_signature(self._evaluate)
         #: The function declares ``ctx``: the dispatcher builds a Context only for such rules
         #: (and for evaluation hooks).
-        self.takes_ctx = "ctx" in wants
+        self.takes_ctx = "ctx" in self._wants
         #: The declarative condition of a condition_rule (None for a Python rule).
         self.condition: Any = None
         #: Parameters that must be present when the rule has no Params model.
@@ -369,10 +340,11 @@ class Rule:
         evaluate = self._evaluate
         assert evaluate is not None  # checked at definition
         try:
-            result = self._caller(evaluate, resource, params, ctx)
+            offered = {"resource": resource, "params": params, "ctx": ctx}
+            result = evaluate(**{name: offered[name] for name in self._wants})
             if ctx is not None:
                 ordering = ctx.ordering_timestamp
-            evaluations = _normalise(result, resource, ordering)
+            evaluations = normalise(result, resource, ordering)
         except EvaluationError as exc:
             raise EvaluationError(
                 f"rule {self.name!r} on {resource.type} {resource.id}: {exc}"
@@ -407,60 +379,9 @@ class Rule:
         return f"Rule({self.name!r}, resource_types={list(self.resource_types)!r})"
 
 
-_Caller = Callable[[Callable[..., Any], Any, Any, Any], Any]
-# How to call a rule function given (resource, params, ctx), by the names it declares: one
-# closure per combination, so a warm invocation builds no keyword dict.
-_CALLERS: dict[frozenset[str], _Caller] = {
-    frozenset(): lambda f, r, p, c: f(),
-    frozenset({"resource"}): lambda f, r, p, c: f(resource=r),
-    frozenset({"params"}): lambda f, r, p, c: f(params=p),
-    frozenset({"ctx"}): lambda f, r, p, c: f(ctx=c),
-    frozenset({"resource", "params"}): lambda f, r, p, c: f(resource=r, params=p),
-    frozenset({"resource", "ctx"}): lambda f, r, p, c: f(resource=r, ctx=c),
-    frozenset({"params", "ctx"}): lambda f, r, p, c: f(params=p, ctx=c),
-    frozenset(INJECTABLE): lambda f, r, p, c: f(resource=r, params=p, ctx=c),
-}
-
-
 def _doc(func: Callable[..., Any] | None) -> str | None:
     doc = inspect.getdoc(func) if func is not None else None
     return doc.strip().splitlines()[0] if doc else None
-
-
-def _one(item: Any, resource: Resource, ordering: int | None) -> Evaluation:
-    if item.__class__ is Compliance:  # the most common return first
-        compliance, annotation = item, None
-    elif isinstance(item, (Compliance, str)):
-        compliance, annotation = Compliance.coerce(item), None
-    elif isinstance(item, Evaluation):
-        return complete(item, resource, ordering)
-    elif isinstance(item, tuple) and len(item) == 2:
-        compliance, annotation = Compliance.coerce(item[0]), item[1]
-    else:
-        raise EvaluationError(
-            f"returned {type(item).__name__} {shown(item)}; return a Compliance, a "
-            "(Compliance, annotation) pair, an Evaluation, or several Evaluations"
-        )
-    return resolved(
-        resource.id,
-        resource.type,
-        compliance,
-        annotation,
-        resource.region,
-        resource.account_id,
-        resource.name,
-        ordering,
-    )
-
-
-def _normalise(result: Any, resource: Resource, ordering: int | None) -> list[Evaluation]:
-    if result is None:
-        raise EvaluationError("returned None; return a Compliance (e.g. Compliance.COMPLIANT)")
-    if isinstance(result, (str, Evaluation, tuple)):
-        return [_one(result, resource, ordering)]
-    if isinstance(result, Iterable):
-        return [_one(item, resource, ordering) for item in result]
-    return [_one(result, resource, ordering)]
 
 
 def rule(

@@ -14,15 +14,14 @@ Example::
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from ._redact import shown
 from .errors import ScopeError, ScopeWarning
 from .resource import Resource
+from .tags import TagCondition, has_tag, show_conditions, tag_conditions
 
 __all__ = ["API_FIELDS", "FolderResolver", "Scope", "TagCondition"]
 
@@ -80,10 +79,9 @@ _RESPONSE_FIELDS = frozenset({"RequestId"})
 
 #: account id -> the resource-directory folders it sits in (its folder and every ancestor).
 FolderResolver = Callable[[str], frozenset[str]]
+
+
 #: (tag key, tag value or None for "any value").
-TagCondition = tuple[str, "str | None"]
-
-
 def _ids(value: Any, field_name: str) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -103,38 +101,6 @@ def _ids(value: Any, field_name: str) -> tuple[str, ...]:
         if text:
             out.append(text)
     return tuple(dict.fromkeys(out))
-
-
-def _tag_list(value: Any, field_name: str) -> tuple[TagCondition, ...]:
-    if value is None or value == "":
-        return ()
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except (ValueError, RecursionError):
-            raise ScopeError(
-                f"{field_name} must be a list of {{TagKey, TagValue}} objects (JSON), "
-                f"got {shown(value)}"
-            ) from None
-    if isinstance(value, Mapping):
-        value = [{"TagKey": k, "TagValue": v} for k, v in value.items()]
-    if not isinstance(value, (list, tuple)):
-        raise ScopeError(f"{field_name} must be a list of {{TagKey, TagValue}} objects")
-    out: list[TagCondition] = []
-    for entry in value:
-        if isinstance(entry, (list, tuple)) and len(entry) == 2:
-            key, tag_value = entry
-        elif isinstance(entry, Mapping) and ("TagKey" in entry or "Key" in entry):
-            key = entry.get("TagKey", entry.get("Key"))
-            tag_value = entry.get("TagValue", entry.get("Value"))
-        else:
-            raise ScopeError(f"{field_name} entry {entry!r} has no TagKey")
-        if not isinstance(key, str) or not key:
-            raise ScopeError(f"{field_name} entry {entry!r} has an empty TagKey")
-        if tag_value is not None and not isinstance(tag_value, str):
-            raise ScopeError(f"{field_name} entry {entry!r}: TagValue must be a string")
-        out.append((key, tag_value or None))
-    return tuple(out)
 
 
 def _logic(value: Any) -> str:
@@ -160,18 +126,6 @@ _EXCLUDES = (
     ("ExcludeResourceIdsScope", "exclude_resource_ids", "id"),
     ("ExcludeAccountIdsScope", "exclude_account_ids", "account_id"),
 )
-
-
-def _has(resource: Resource, condition: TagCondition) -> bool:
-    key, value = condition
-    values = resource.tags.get(key)
-    if values is None:
-        return False
-    return value is None or value in values
-
-
-def _show(conditions: Iterable[TagCondition]) -> str:
-    return ", ".join(k if v is None else f"{k}={v}" for k, v in conditions)
 
 
 @dataclass(frozen=True)
@@ -220,7 +174,7 @@ class Scope:
             value = getattr(self, f.name)
             api = _api_name(f.name)
             if f.name in ("tags", "exclude_tags"):
-                normal: Any = _tag_list(value, api)
+                normal: Any = tag_conditions(value, api)
             elif f.name == "tag_logic":
                 normal = _logic(value)
             elif f.name == "tag_value":
@@ -404,16 +358,16 @@ class Scope:
 
     def _tag_reason(self, resource: Resource) -> str | None:
         for condition in self.exclude_tags:
-            if _has(resource, condition):
-                return f"tag {_show([condition])} is excluded by ExcludeTagsScope"
+            if has_tag(resource, condition):
+                return f"tag {show_conditions([condition])} is excluded by ExcludeTagsScope"
         wanted = self.tag_conditions()
         if not wanted:
             return None
-        matched = [_has(resource, c) for c in wanted]
+        matched = [has_tag(resource, c) for c in wanted]
         ok = all(matched) if self.tag_logic == "AND" else any(matched)
         if ok:
             return None
-        return f"tags do not match the tag scope ({self.tag_logic} of {_show(wanted)})"
+        return f"tags do not match the tag scope ({self.tag_logic} of {show_conditions(wanted)})"
 
     def to_api(self) -> dict[str, Any]:
         """The non-empty fields under their Config API names (lists joined by commas)."""

@@ -25,7 +25,9 @@ counted and logged with the resource id, and the others go on.
 
 Example::
 
-    Sweep(dispatcher, prepared, ctx, SweepOptions(concurrency=4)).run(delivery, result)
+    sweep = Sweep(prepared, ctx, SweepOptions(concurrency=4), config=config_api,
+                  judge=dispatcher.judge, folders=None, deadline=Deadline(None))
+    failure = sweep.run(delivery, result)
 """
 
 from __future__ import annotations
@@ -34,25 +36,30 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ._redact import shown
 from .config_api import ConfigApi, DiscoveredPage
-from .dispatcher import Outcome
+from .dispatcher import Outcome, verdict
 from .errors import ApiError, EventError, RulekitError, ScopeError
-from .evaluation import Compliance, Evaluation, complete
+from .evaluation import Compliance
 from .resource import Resource
 from .settings import SweepOptions
 from .tags import parse_tags
 
 if TYPE_CHECKING:
     from .context import Context
+    from .deadline import Deadline
     from .delivery import Delivery
-    from .dispatcher import Dispatcher, InvocationResult, Prepared
+    from .dispatcher import InvocationResult, Prepared
     from .scope import FolderResolver
+
+#: How a resource is judged once it has its configuration: Dispatcher.judge (scope, the rule,
+#: evaluation hooks), given (prepared, resource, ctx).
+Judge = Callable[["Prepared", Resource, "Context | None"], Outcome]
 
 __all__ = ["Sweep", "SweepOptions"]
 
@@ -119,12 +126,24 @@ class _FolderLookups:
 
 
 class Sweep:
-    """One sweep of the account for one prepared rule."""
+    """One sweep of the account for one prepared rule: ``config`` lists the resources and fetches
+    their configurations, ``judge`` evaluates each one, ``folders`` resolves folder scopes and
+    ``deadline`` bounds the work."""
 
     def __init__(
-        self, dispatcher: Dispatcher, prepared: Prepared, ctx: Context, options: SweepOptions
+        self,
+        prepared: Prepared,
+        ctx: Context,
+        options: SweepOptions,
+        *,
+        config: ConfigApi,
+        judge: Judge,
+        folders: FolderResolver | None,
+        deadline: Deadline,
     ) -> None:
-        self.dispatcher = dispatcher
+        self.config = config
+        self.judge = judge
+        self.deadline = deadline
         self.prepared = prepared
         self.ctx = ctx
         self.options = options
@@ -136,17 +155,13 @@ class Sweep:
             if options.aggregator_id
             else scope
         )
-        folders = dispatcher.folders
         self._folders = _FolderLookups(folders) if folders is not None else None
 
     def run(self, delivery: Delivery, result: InvocationResult) -> RulekitError | None:
         """Evaluate and stream out every listed resource. Returns the error that ended the
         listing early (the evaluated resources are in ``delivery`` all the same), or None."""
-        config = self.dispatcher.config
-        if config is None:
-            raise EventError("a periodic sweep needs the Config API (no credentials given)")
-        pages = self._pages(config)
-        deadline = self.dispatcher.deadline
+        pages = self._pages()
+        deadline = self.deadline
         listed, listing_done = 0, False
         totals: dict[bool, int | None] = {}  # listing (deleted or not) -> its TotalCount
         failure: RulekitError | None = None
@@ -187,13 +202,13 @@ class Sweep:
         self._report(result, listed, total, listing_done, failure)
         return failure
 
-    def _pages(self, config: ConfigApi) -> Iterator[tuple[bool, DiscoveredPage]]:
+    def _pages(self) -> Iterator[tuple[bool, DiscoveredPage]]:
         """(deleted, page): the retained resources, then those deleted in the lookback window
         unless DeleteMode clears their stale results anyway."""
         scope = self.prepared.scope
         types = scope.resource_types or self.prepared.rule.resource_types
         aggregator = self.options.aggregator_id
-        for page in config.list_discovered_resources(
+        for page in self.config.list_discovered_resources(
             types, scope.region_ids, aggregator_id=aggregator
         ):
             yield False, page
@@ -201,13 +216,13 @@ class Sweep:
             return
         now = int(time.time() * 1000)
         window = (now - self.options.deleted_lookback_days * _DAY_MS, now)
-        for page in config.list_discovered_resources(
+        for page in self.config.list_discovered_resources(
             types, scope.region_ids, aggregator_id=aggregator, deleted=True, updated_between=window
         ):
             yield True, page
 
     def _out_of_time(self) -> bool:
-        return self.dispatcher.deadline.remaining() <= self.options.reserve
+        return self.deadline.remaining() <= self.options.reserve
 
     def _report(
         self,
@@ -230,7 +245,7 @@ class Sweep:
             "rule %s: sweep stopped (%s) with %.1fs left; %s resource(s) not evaluated",
             self.prepared.rule.name,
             why,
-            self.dispatcher.deadline.remaining(),
+            self.deadline.remaining(),
             "an unknown number of" if result.remaining is None else result.remaining,
         )
 
@@ -265,34 +280,29 @@ class Sweep:
     def _evaluated(self, profile: Any, resource: Resource, name: str) -> Outcome | None:
         resource.account_id = resource.account_id or (self.ctx.event.account_id or "")
         if isinstance(profile, dict) and profile.get("ResourceDeleted") in (0, "0", False):
-            return Outcome(
-                name, self._marked(resource, Compliance.NOT_APPLICABLE, "resource deleted")
-            )
+            return self._verdict(resource, Compliance.NOT_APPLICABLE, "resource deleted")
         try:
             outside = self._precheck.why_out_of_scope(resource, self._folders)
         except RulekitError as exc:  # e.g. GetAccount of an account that left the directory
             log.error("%s: scope cannot be checked: %s", name, exc)
             reason = f"scope cannot be checked: {exc}"
-            marked = self._marked(resource, Compliance.INSUFFICIENT_DATA, reason)
-            return Outcome(name, marked, str(exc))
+            return self._verdict(resource, Compliance.INSUFFICIENT_DATA, reason, error=str(exc))
         if outside is None:
             try:
-                resource = self.dispatcher.fetch_configuration(
+                resource = self.config.fetch_configuration(
                     resource, aggregator_id=self.options.aggregator_id
                 )
             except (ApiError, EventError) as exc:
                 log.error("%s: configuration unavailable: %s", name, exc)
                 reason = f"configuration unavailable: {exc}"
-                marked = self._marked(resource, Compliance.INSUFFICIENT_DATA, reason)
-                return Outcome(name, marked, str(exc))
+                return self._verdict(resource, Compliance.INSUFFICIENT_DATA, reason, error=str(exc))
             if self._out_of_time():  # the fetch took the last of the time
                 return None
         ctx = self.ctx.for_resource(resource)
-        return self.dispatcher.judge(self.prepared, resource, ctx)
+        return self.judge(self.prepared, resource, ctx)
 
-    def _marked(self, resource: Resource, compliance: Compliance, why: str) -> list[Evaluation]:
+    def _verdict(
+        self, resource: Resource, compliance: Compliance, why: str, error: str | None = None
+    ) -> Outcome:
         """The sweep's own verdict on a resource the rule cannot judge, completed for delivery."""
-        evaluation = Evaluation(
-            resource.id, resource.type, compliance, annotation=why, resource_name=resource.name
-        )
-        return [complete(evaluation, resource, self.ctx.ordering_timestamp)]
+        return verdict(resource, compliance, why, self.ctx.ordering_timestamp, error=error)

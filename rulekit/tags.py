@@ -16,14 +16,20 @@ Example::
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from .errors import EventError
+from ._redact import shown
+from .errors import EventError, ScopeError
 
-__all__ = ["Tags", "parse_tags"]
+if TYPE_CHECKING:
+    from .resource import Resource
+
+__all__ = ["TagCondition", "Tags", "has_tag", "parse_tags", "show_conditions", "tag_conditions"]
 
 Tags = dict[str, list[str]]
+#: A tag scope's condition: (key, value), value None for "any value of the key".
+TagCondition = tuple[str, "str | None"]
 
 
 def _value_list(key: str, value: Any) -> list[str]:
@@ -75,3 +81,57 @@ def parse_tags(raw: Any) -> Tags:
             tags.setdefault(str(key), []).extend(_value_list(str(key), value))
         return tags
     raise EventError(f"tags must be a JSON object, got {type(raw).__name__}")
+
+
+def tag_conditions(value: Any, field_name: str) -> tuple[TagCondition, ...]:
+    """A tag scope (``TagsScope``, ``ExcludeTagsScope``) as (key, value) conditions: a list of
+    ``{TagKey, TagValue}`` objects (or its JSON text), a mapping, or (key, value) pairs.
+
+    Example::
+
+        >>> tag_conditions('[{"TagKey": "env", "TagValue": "prod"}]', "TagsScope")
+        (('env', 'prod'),)
+    """
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except (ValueError, RecursionError):
+            raise ScopeError(
+                f"{field_name} must be a list of {{TagKey, TagValue}} objects (JSON), "
+                f"got {shown(value)}"
+            ) from None
+    if isinstance(value, Mapping):
+        value = [{"TagKey": k, "TagValue": v} for k, v in value.items()]
+    if not isinstance(value, (list, tuple)):
+        raise ScopeError(f"{field_name} must be a list of {{TagKey, TagValue}} objects")
+    out: list[TagCondition] = []
+    for entry in value:
+        if isinstance(entry, (list, tuple)) and len(entry) == 2:
+            key, tag_value = entry
+        elif isinstance(entry, Mapping) and ("TagKey" in entry or "Key" in entry):
+            key = entry.get("TagKey", entry.get("Key"))
+            tag_value = entry.get("TagValue", entry.get("Value"))
+        else:
+            raise ScopeError(f"{field_name} entry {entry!r} has no TagKey")
+        if not isinstance(key, str) or not key:
+            raise ScopeError(f"{field_name} entry {entry!r} has an empty TagKey")
+        if tag_value is not None and not isinstance(tag_value, str):
+            raise ScopeError(f"{field_name} entry {entry!r}: TagValue must be a string")
+        out.append((key, tag_value or None))
+    return tuple(out)
+
+
+def has_tag(resource: Resource, condition: TagCondition) -> bool:
+    """Whether ``resource`` carries the tag key (and value, when the condition names one)."""
+    key, value = condition
+    values = resource.tags.get(key)
+    if values is None:
+        return False
+    return value is None or value in values
+
+
+def show_conditions(conditions: Iterable[TagCondition]) -> str:
+    """Conditions as text for a message: ``env=prod, team``."""
+    return ", ".join(k if v is None else f"{k}={v}" for k, v in conditions)

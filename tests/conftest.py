@@ -90,7 +90,6 @@ def fresh_handler_caches() -> Iterator[None]:
         handler_module._client_cache,
         handler_module._assumed_cache,
         handler_module._folders_cache,
-        handler_module._settings_cache,
     )
     for cache in caches:
         cache.clear()

@@ -164,3 +164,23 @@ def test_config_api_get_discovered_resource(emulator):
         ConfigApi(_api(emulator), endpoint=emulator.url).get_discovered_resource(
             "b-2", "ACS::OSS::Bucket", "cn-beijing"
         )
+
+
+def test_config_api_fetch_configuration_completes_a_listed_resource(emulator):
+    # What an OVERSIZE event and every swept resource go through: the listing's Resource, with
+    # the configuration, account and tags the detail gives, and its group from the configuration.
+    from rulekit import Resource
+
+    emulator.store.add(
+        "ACS::ECS::Instance",
+        "i-1",
+        account_id="1000000000001234",
+        configuration={"ImageId": "m-1", "ResourceGroupId": "rg-7"},
+        tags={"env": ["prod"]},
+    )
+    listed = Resource(id="i-1", type="ACS::ECS::Instance", region="cn-hangzhou", account_id="")
+    fetched = ConfigApi(_api(emulator), endpoint=emulator.url).fetch_configuration(listed)
+    assert fetched.get("$.ImageId") == "m-1" and listed.configuration == {}
+    assert fetched.account_id == "1000000000001234"
+    assert fetched.resource_group_id == "rg-7"
+    assert fetched.tags.get("env") == ["prod"]

@@ -87,6 +87,16 @@ def test_ordering_timestamp_falls_back_to_the_notification_time():
     assert decode_event(raw).ordering_timestamp == 1700000000113
 
 
+@pytest.mark.parametrize("ordering", [2**63, -(2**63) - 1, "9223372036854775808"])
+def test_an_ordering_timestamp_beyond_a_java_long_is_refused_as_number_or_text(ordering):
+    # One decoding path: a JSON number takes the same range check as a numeric string (before,
+    # an int skipped it and Cloud Config would have been sent a value it cannot store).
+    raw = change_event("ACS::ECS::Instance", "i-1")
+    raw["orderingTimestamp"] = ordering
+    with pytest.raises(EventError, match="orderingTimestamp is out of range for a timestamp"):
+        decode_event(json.dumps(raw).encode())
+
+
 def test_account_id_comes_from_the_invoking_event_when_the_item_lacks_it():
     raw = change_event("ACS::ECS::Instance", "i-1")
     del raw["invokingEvent"]["configurationItem"]["accountId"]

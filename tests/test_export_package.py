@@ -51,7 +51,7 @@ def _unquote(value):
 def workdir(tmp_path, monkeypatch):
     """A folder to run the README's commands in; the pack's module is forgotten afterwards."""
     monkeypatch.chdir(tmp_path)
-    from rulekit.rule import _DEFINED  # the rules each imported module defined
+    from rulekit.loader import _DEFINED  # the rules each imported module defined
 
     monkeypatch.setattr(sys, "path", list(sys.path))
     yield tmp_path

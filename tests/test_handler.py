@@ -89,14 +89,15 @@ def test_fc_entry_point_reads_rules_and_endpoint_from_the_process_environment(
     assert len(emulator.put_calls) == 1
 
 
-def test_fc_entry_point_reads_its_settings_once_per_instance(emulator, fc_context, monkeypatch):
-    # FC fixes a function's environment for an instance's life: a warm invocation does not
-    # re-read and re-validate it. An explicit environ (tests, the CLI) is read on every call.
+def test_fc_entry_point_reads_its_settings_on_every_invocation(emulator, fc_context, monkeypatch):
+    # The settings are read from the process environment by each invocation (no per-instance
+    # copy): a bad value is a typed error naming the variable, never an older value kept.
     for key, value in emulator.environ(RULEKIT_RULES=CONTRACT).items():
         monkeypatch.setenv(key, value)
-    handler(json.dumps(_event()).encode(), fc_context)
-    monkeypatch.setenv("RULEKIT_MAX_ATTEMPTS", "none")  # would be a ConfigurationError if read
     assert handler(json.dumps(_event()).encode(), fc_context)["delivered"] == 1
+    monkeypatch.setenv("RULEKIT_MAX_ATTEMPTS", "none")
+    with pytest.raises(ConfigurationError, match="RULEKIT_MAX_ATTEMPTS"):
+        handler(json.dumps(_event()).encode(), fc_context)
     with pytest.raises(ConfigurationError, match="RULEKIT_MAX_ATTEMPTS"):
         run(_event(), fc_context, environ={**emulator.environ(RULEKIT_RULES=CONTRACT),
                                            "RULEKIT_MAX_ATTEMPTS": "none"})  # fmt: skip

@@ -14,9 +14,9 @@ Example::
 
 from __future__ import annotations
 
-from .emulator import TEST_CREDENTIALS, ApiCallError, Call, ConfigEmulator
+from .emulator import TEST_CREDENTIALS, Call, ConfigEmulator
 from .events import TEST_RESULT_TOKEN, FCContext, change_event, sample_event, scheduled_event
-from .faults import ApiFailure, Delay, Drop, Fault, Pass, ServerError, Throttle
+from .faults import ApiCallError, ApiFailure, Delay, Drop, Fault, Pass, ServerError, Throttle
 from .session import Session, invoke
 from .store import DEFAULT_ACCOUNT_ID, ResourceStore, StoredResource
 

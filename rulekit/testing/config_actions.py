@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from .emulator import ApiCallError
+from .faults import ApiCallError
 
 if TYPE_CHECKING:
     from .emulator import ConfigEmulator

@@ -24,14 +24,13 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ..credentials import Credentials
-from .faults import ApiFailure, Delay, Drop, Fault, Pass
-from .signature import sign, string_to_sign
+from .faults import ApiCallError, ApiFailure, Delay, Drop, Fault, Pass
+from .signature import authenticate
 from .store import ResourceStore
 
 __all__ = ["TEST_CREDENTIALS", "ApiCallError", "Call", "ConfigEmulator"]
@@ -54,17 +53,8 @@ VERSIONS = {
     "2014-05-15": "slb",
     "2015-04-01": "sts",
 }
-_MAX_CLOCK_SKEW = 15 * 60
 
 Handler = Callable[[dict[str, str]], dict[str, Any]]
-
-
-class ApiCallError(Exception):
-    """Raised by an action handler to answer with an API error."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
 
 
 @dataclass
@@ -290,52 +280,14 @@ class ConfigEmulator:
             return self._always.get(action)
 
     def _authenticate(self, params: dict[str, str]) -> str:
-        key_id = params.get("AccessKeyId", "")
-        creds = self.keys.get(key_id)
-        if creds is None:
-            raise ApiCallError(
-                404, "InvalidAccessKeyId.NotFound", "Specified access key is not found."
-            )
-        for name in (
-            "Version",
-            "SignatureMethod",
-            "SignatureVersion",
-            "SignatureNonce",
-            "Timestamp",
-            "Signature",
-            "Action",
-        ):
-            if not params.get(name):
-                raise ApiCallError(400, f"MissingParameter.{name}", f"{name} is mandatory.")
-        if params["SignatureMethod"] != "HMAC-SHA1" or params["SignatureVersion"] != "1.0":
-            raise ApiCallError(400, "InvalidSignatureMethod", "Use HMAC-SHA1 / 1.0.")
-        try:
-            stamp = datetime.strptime(params["Timestamp"], "%Y-%m-%dT%H:%M:%SZ")
-        except ValueError:
-            raise ApiCallError(
-                400, "InvalidTimeStamp.Format", "Specified time stamp is not valid."
-            ) from None
-        if abs(stamp.replace(tzinfo=timezone.utc).timestamp() - time.time()) > _MAX_CLOCK_SKEW:
-            raise ApiCallError(400, "InvalidTimeStamp.Expired", "Specified time stamp expired.")
-        expected_sts = string_to_sign("POST", params)
-        if sign(expected_sts, creds.access_key_secret) != params["Signature"]:
-            raise ApiCallError(
-                400,
-                "SignatureDoesNotMatch",
-                "Specified signature is not matched with our calculation. "
-                f"server string to sign is:{expected_sts}",
-            )
-        if creds.security_token is not None and params.get("SecurityToken") != creds.security_token:
-            raise ApiCallError(
-                400, "InvalidSecurityToken.Mismatch", "Specified SecurityToken is not valid."
-            )
+        return authenticate(params, self.keys, self._first_use)
+
+    def _first_use(self, nonce: str) -> bool:
         with self._lock:
-            if params["SignatureNonce"] in self._nonces:
-                raise ApiCallError(
-                    400, "SignatureNonceUsed", "Specified signature nonce was used already."
-                )
-            self._nonces.add(params["SignatureNonce"])
-        return key_id
+            if nonce in self._nonces:
+                return False
+            self._nonces.add(nonce)
+            return True
 
     def _product(self, path: str, params: dict[str, str]) -> str:
         prefix = path.strip("/").split("/", 1)[0].lower()

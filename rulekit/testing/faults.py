@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ApiFailure", "Delay", "Drop", "Fault", "Pass", "ServerError", "Throttle"]
+__all__ = [
+    "ApiCallError",
+    "ApiFailure",
+    "Delay",
+    "Drop",
+    "Fault",
+    "Pass",
+    "ServerError",
+    "Throttle",
+]
 
 
 @dataclass(frozen=True)
@@ -62,3 +71,11 @@ class Delay(Fault):
 
     seconds: float = 1.0
     process: bool = True
+
+
+class ApiCallError(Exception):
+    """Raised by an action handler to answer with an API error."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message

@@ -1,4 +1,5 @@
-"""Alibaba Cloud RPC signature, version 1.0 (HMAC-SHA1), as the emulator verifies it.
+"""Alibaba Cloud RPC signature, version 1.0 (HMAC-SHA1), and request authentication, as the
+emulator verifies them.
 
 string-to-sign = METHOD + "&" + enc("/") + "&" + enc(canonicalised query), where the canonical
 query is every parameter but ``Signature`` (query and form body together), sorted by name,
@@ -18,10 +19,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-__all__ = ["percent_encode", "sign", "string_to_sign"]
+from .faults import ApiCallError
+
+if TYPE_CHECKING:
+    from ..credentials import Credentials
+
+__all__ = ["authenticate", "percent_encode", "sign", "string_to_sign"]
+
+_MAX_CLOCK_SKEW = 15 * 60  # seconds a request's Timestamp may be off
 
 
 def percent_encode(value: str) -> str:
@@ -41,3 +52,53 @@ def string_to_sign(method: str, params: Mapping[str, str]) -> str:
 def sign(text: str, secret: str) -> str:
     digest = hmac.new(f"{secret}&".encode(), text.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
+
+
+def authenticate(
+    params: Mapping[str, str],
+    keys: Mapping[str, Credentials],
+    first_use: Callable[[str], bool],
+) -> str:
+    """Check a request's access key, signature, timestamp, security token and nonce as the
+    platform does, raising :class:`ApiCallError` with the platform's error code; returns the
+    access key id. ``first_use(nonce)`` is False for a nonce seen before (a replay)."""
+    key_id = params.get("AccessKeyId", "")
+    creds = keys.get(key_id)
+    if creds is None:
+        raise ApiCallError(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
+    for name in (
+        "Version",
+        "SignatureMethod",
+        "SignatureVersion",
+        "SignatureNonce",
+        "Timestamp",
+        "Signature",
+        "Action",
+    ):
+        if not params.get(name):
+            raise ApiCallError(400, f"MissingParameter.{name}", f"{name} is mandatory.")
+    if params["SignatureMethod"] != "HMAC-SHA1" or params["SignatureVersion"] != "1.0":
+        raise ApiCallError(400, "InvalidSignatureMethod", "Use HMAC-SHA1 / 1.0.")
+    try:
+        stamp = datetime.strptime(params["Timestamp"], "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        raise ApiCallError(
+            400, "InvalidTimeStamp.Format", "Specified time stamp is not valid."
+        ) from None
+    if abs(stamp.replace(tzinfo=timezone.utc).timestamp() - time.time()) > _MAX_CLOCK_SKEW:
+        raise ApiCallError(400, "InvalidTimeStamp.Expired", "Specified time stamp expired.")
+    expected_sts = string_to_sign("POST", params)
+    if sign(expected_sts, creds.access_key_secret) != params["Signature"]:
+        raise ApiCallError(
+            400,
+            "SignatureDoesNotMatch",
+            "Specified signature is not matched with our calculation. "
+            f"server string to sign is:{expected_sts}",
+        )
+    if creds.security_token is not None and params.get("SecurityToken") != creds.security_token:
+        raise ApiCallError(
+            400, "InvalidSecurityToken.Mismatch", "Specified SecurityToken is not valid."
+        )
+    if not first_use(params["SignatureNonce"]):
+        raise ApiCallError(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
+    return key_id
