@@ -14,11 +14,13 @@ Example::
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from ._redact import shown
 from .errors import ScopeError, ScopeWarning
 from .resource import Resource
 from .tags import TagCondition, has_tag, show_conditions, tag_conditions
