@@ -4,39 +4,25 @@ that runs, isolated, with exactly the environment its template sets."""
 
 from __future__ import annotations
 
-import json
 import shlex
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from fc_runner import invoke_package
 from template_reference import terraform_resources, validate_terraform
 
 from rulekit import ConfigurationError
 from rulekit.cli import main
 from rulekit.deploy.package import find_python
 from rulekit.deploy.packs import check_package, resolve_packs
-from rulekit.testing import TEST_CREDENTIALS, ConfigEmulator, change_event
+from rulekit.testing import ConfigEmulator, change_event
 
 REPO = Path(__file__).parent.parent
 
+
 # The FC Python 3.10 runtime's side: index.handler(event bytes, context with STS credentials).
-RUNNER = r"""
-import json, sys, types
-sys.path.insert(0, sys.argv[1])
-import index
-context = types.SimpleNamespace(
-    request_id="r-1", region="cn-hangzhou", account_id="1",
-    function=types.SimpleNamespace(name="rulekit", handler="index.handler", memory=512,
-                                   timeout=600),
-    credentials=types.SimpleNamespace(access_key_id=sys.argv[2], access_key_secret=sys.argv[3],
-                                      security_token=sys.argv[4]))
-print(json.dumps(index.handler(sys.stdin.buffer.read(), context)))
-"""
-
-
 def _readme_commands() -> list[list[str]]:
     text = (REPO / "README.md").read_text()
     block = text.split("## Write, test, package", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
@@ -98,25 +84,7 @@ def test_the_readme_commands_give_a_zip_and_templates_that_agree(workdir, capsys
         event = change_event(
             "ACS::OSS::Bucket", "bucket-1", {}, tags={}, rule_parameters=parameters
         )
-        done = subprocess.run(
-            [
-                python,
-                "-I",
-                "-S",
-                "-c",
-                RUNNER,
-                str(code),
-                TEST_CREDENTIALS.access_key_id,
-                TEST_CREDENTIALS.access_key_secret,
-                TEST_CREDENTIALS.security_token or "",
-            ],
-            input=json.dumps(event).encode(),
-            capture_output=True,
-            env=env,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr.decode()[-2000:]
-        summary = json.loads(done.stdout.decode().strip().splitlines()[-1])
+        summary, _ = invoke_package(python, code, event, env)
         assert summary["rule"] == "acme-required-tag"
         assert summary["delivered"] == 1
         [evaluation] = emulator.evaluations

@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from fc_runner import invoke_package
 
 from rulekit.deploy.package import build_package, find_python
-from rulekit.testing import TEST_CREDENTIALS, ConfigEmulator, change_event
+from rulekit.testing import ConfigEmulator, change_event
 
 REPO = Path(__file__).parent.parent
 PACKS = [str(REPO / "plugins" / name) for name in ("ecs", "oss", "ram")]
 CURRENT = f"{sys.version_info.major}.{sys.version_info.minor}"
-
-RUNNER = r"""
-import json, sys, types
-sys.path.insert(0, sys.argv[1])
-import index
-context = types.SimpleNamespace(
-    request_id="r-1", region="cn-hangzhou", account_id="1",
-    function=types.SimpleNamespace(name="rulekit", handler="index.handler", memory=512,
-                                   timeout=60),
-    credentials=types.SimpleNamespace(access_key_id=sys.argv[2], access_key_secret=sys.argv[3],
-                                      security_token=sys.argv[4]))
-print(json.dumps(index.handler(sys.stdin.buffer.read(), context)))
-print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
-"""
 
 
 @pytest.fixture(scope="module")
@@ -57,26 +42,8 @@ def _run_isolated(python: str, zip_path: Path, tmp_path: Path) -> tuple[dict, li
             "i-1",
             {"PublicIpAddress": {"IpAddress": ["47.1.1.1"]}, "EipAddress": {"IpAddress": ""}},
         )
-        done = subprocess.run(
-            [
-                python,
-                "-I",
-                "-S",
-                "-c",
-                RUNNER,
-                str(code),
-                TEST_CREDENTIALS.access_key_id,
-                TEST_CREDENTIALS.access_key_secret,
-                TEST_CREDENTIALS.security_token or "",
-            ],
-            input=json.dumps(event).encode(),
-            capture_output=True,
-            env=env,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr.decode()[-2000:]
-        lines = done.stdout.decode().strip().splitlines()
-        return json.loads(lines[0]), json.loads(lines[1]), list(emulator.evaluations)
+        summary, modules = invoke_package(python, code, event, env)
+        return summary, modules, list(emulator.evaluations)
 
 
 @pytest.mark.parametrize("version", ["3.10", CURRENT, "3.12"])
