@@ -321,12 +321,16 @@ class Dispatcher:
         ctx: Context | None,
         ordering: int | None = None,
     ) -> Outcome:
-        """:meth:`evaluate`, unless the scope cannot be decided for ``resource``: then the
-        resource is INSUFFICIENT_DATA with the reason, never guessed in or out of scope."""
-        undecided = prepared.scope.why_undecided(resource)
+        """:meth:`evaluate`, unless every known scope field lets ``resource`` in and its scope
+        still cannot be decided (an unknown resource group): then the resource is
+        INSUFFICIENT_DATA with the reason, never guessed in or out of scope."""
+        scope = prepared.scope
+        reason = scope.why_out_of_scope(resource, self.folders)
+        undecided = None if reason is not None else scope.why_undecided(resource)
         if undecided is None:
             return Outcome(
-                f"{resource.type} {resource.id}", self._evaluate(prepared, resource, ctx, ordering)
+                f"{resource.type} {resource.id}",
+                self._evaluate(prepared, resource, ctx, ordering, reason),
             )
         log.warning("rule %s: %s", prepared.rule.name, undecided)
         if ctx is not None:
@@ -354,10 +358,12 @@ class Dispatcher:
         resource: Resource,
         ctx: Context | None,
         ordering: int | None,
+        reason: str | None,
     ) -> list[Evaluation]:
+        """The rule's evaluations, or NOT_APPLICABLE for the out-of-scope ``reason``; then the
+        evaluation hooks."""
         if ctx is not None:
             ordering = ctx.ordering_timestamp
-        reason = prepared.scope.why_out_of_scope(resource, self.folders)
         if reason is not None:
             log.debug(
                 "rule %s: %s %s out of scope: %s",

@@ -329,10 +329,12 @@ class Scope:
     def why_out_of_scope(
         self, resource: Resource, folders: FolderResolver | None = None
     ) -> str | None:
-        """None when ``resource`` is in scope, else a short reason naming the scope field."""
+        """None when ``resource`` is in scope, else a short reason naming the scope field. An
+        unknown resource group (None) decides nothing here: :meth:`why_undecided` says so once
+        every other field has let the resource in."""
         for api, allowed, attr in self._includes:
             actual = getattr(resource, attr)
-            if actual not in allowed:
+            if actual not in allowed and not (actual is None and attr == "resource_group_id"):
                 return f"{actual or 'none'} is not in {api}"
         for api, excluded, attr in self._excludes:
             actual = getattr(resource, attr)

@@ -326,10 +326,10 @@ def test_an_out_of_scope_resource_is_never_evaluated(scope_fields, resource):
     from rulekit.context import Context
 
     [evaluation] = dispatcher.evaluate(prepared, resource, Context(event=event, rule=spy))
-    if scope.why_undecided(resource) is not None:  # the resource group is unknown
+    reason = scope.why_out_of_scope(resource)
+    if reason is None and scope.why_undecided(resource) is not None:  # group unknown
         assert calls == [] and evaluation.compliance is Compliance.INSUFFICIENT_DATA
         return
-    reason = scope.why_out_of_scope(resource)
     if reason is None:
         assert calls == [resource.id] and evaluation.compliance is Compliance.COMPLIANT
     else:

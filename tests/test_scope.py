@@ -66,7 +66,11 @@ class TestFields:
         assert _in({"RegionIdsScope": ["cn-hangzhou", "cn-beijing"]})
 
     def test_a_resource_without_a_group_is_outside_a_group_scope(self):
-        assert not _in({"ResourceGroupIdsScope": "rg-a"}, _resource(resource_group_id=None))
+        # "" is the platform's "no group"; None (unknown) is never guessed: see why_undecided.
+        assert not _in({"ResourceGroupIdsScope": "rg-a"}, _resource(resource_group_id=""))
+        unknown = _resource(resource_group_id=None)
+        assert _in({"ResourceGroupIdsScope": "rg-a"}, unknown)
+        assert Scope.from_api({"ResourceGroupIdsScope": "rg-a"}).why_undecided(unknown)
 
     def test_the_reason_names_the_scope_field(self):
         reason = Scope.from_api({"ExcludeRegionIdsScope": "cn-hangzhou"}).why_out_of_scope(

@@ -290,6 +290,20 @@ class TestResourceGroups:
         assert "ResourceGroupIdsScope cannot be decided" in ev["annotation"]
         assert summary["scopeUndecided"] == 1 and summary["errors"] == 0
 
+    def test_a_resource_out_of_scope_by_another_field_is_not_applicable_not_undecided(
+        self, emulator, fc_context
+    ):
+        # Excluded by id already: its unknown group does not matter, and it is not fetched.
+        emulator.store.add(TYPE, "i-skip", configuration={"ImageId": "m-ok"})
+        summary = self._aggregate(
+            emulator, fc_context, ResourceGroupIdsScope="rg-1", ExcludeResourceIdsScope="i-skip"
+        )
+        [ev] = emulator.evaluations
+        assert ev["complianceType"] == "NOT_APPLICABLE"
+        assert "i-skip is excluded by ExcludeResourceIdsScope" in ev["annotation"]
+        assert "scopeUndecided" not in summary
+        assert emulator.calls_of("GetAggregateDiscoveredResource") == []
+
     def test_a_single_account_sweep_takes_the_group_from_the_listing_before_fetching(
         self, emulator, fc_context
     ):
