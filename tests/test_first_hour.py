@@ -207,6 +207,12 @@ class TestInventory:
                 "did you mean 'ACS::OSS::Bucket'?",
             ),
             ("d.json", '{"x": 1}', "d.json: an inventory is a list of resources, "),
+            ("deep.json", "[" * 100_000 + "]" * 100_000, "deep.json: nested too deeply to load"),
+            (
+                "deep.jsonl",
+                json.dumps({"id": "i-1", "type": "ACS::ECS::Instance", "tags": "[" * 100_000}),
+                "deep.jsonl:1: 'tags' ",
+            ),
             ("e.txt", "", "e.txt: an inventory is a .json or .jsonl file, or a fixture file"),
         ],
     )

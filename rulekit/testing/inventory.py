@@ -88,18 +88,8 @@ def _normalise(item: Any, where: str, default_type: str | None) -> InventoryReso
         )
     if not item.get("id"):
         raise InventoryError(f"{where}: the resource has no 'id'")
-    configuration = item.get("configuration") or {}
-    if isinstance(configuration, str):
-        try:
-            configuration = json.loads(configuration)
-        except ValueError as exc:
-            raise InventoryError(f"{where}: 'configuration' is not JSON: {exc}") from None
-    tags = item.get("tags") or {}
-    if isinstance(tags, str):
-        try:
-            tags = json.loads(tags)
-        except ValueError as exc:
-            raise InventoryError(f"{where}: 'tags' is not JSON: {exc}") from None
+    configuration = _json_text(item, "configuration", where)
+    tags = _json_text(item, "tags", where)
     if not isinstance(tags, dict):
         raise InventoryError(f"{where}: 'tags' maps keys to lists of values")
     return {
@@ -125,6 +115,8 @@ def _json_lines(path: Path, text: str) -> list[InventoryResource]:
             item = json.loads(line)
         except ValueError as exc:
             raise InventoryError(f"{path}:{number}: not JSON: {exc}") from None
+        except RecursionError:
+            raise InventoryError(f"{path}:{number}: nested too deeply to load") from None
         out.append(_normalise(item, f"{path}:{number}", None))
     return out
 
@@ -134,6 +126,8 @@ def _json(path: Path, text: str) -> list[InventoryResource]:
         data = json.loads(text)
     except ValueError as exc:
         raise InventoryError(f"{path}: not JSON: {exc}") from None
+    except RecursionError:
+        raise InventoryError(f"{path}: nested too deeply to load") from None
     if isinstance(data, dict) and "DiscoveredResourceDetail" in data:
         data = [data["DiscoveredResourceDetail"]]
     elif isinstance(data, dict) and "resources" in data:
@@ -194,6 +188,20 @@ def _from_event(event: Any, fixture: Path, where: str) -> InventoryResource:
         where,
         None,
     )
+
+
+def _json_text(item: dict[str, Any], key: str, where: str) -> Any:
+    """``item[key]``, parsed when the platform's form gives it as JSON text (configuration, tags);
+    {} when absent."""
+    value = item.get(key) or {}
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        raise InventoryError(f"{where}: {key!r} is not JSON: {exc}") from None
+    except RecursionError:
+        raise InventoryError(f"{where}: {key!r} is nested too deeply to load") from None
 
 
 def read_inventory(
