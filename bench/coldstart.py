@@ -66,7 +66,7 @@ VARIANTS = {
 
 def build_folders(root: Path) -> dict[str, Path]:
     """The two code folders, as they would be deployed."""
-    from rulekit.deploy.package import _compile, build_package
+    from rulekit._deploy.package import _compile, build_package
 
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     zipped = build_package([str(HERE.parent / "plugins" / "ecs")], version, root / "zip").path

@@ -7,7 +7,7 @@ import sys
 import time
 
 from rulekit.testing import ConfigEmulator
-from rulekit.testing.emulator import _RequestHandler
+from rulekit.testing._emulator import _RequestHandler
 
 
 def main() -> None:

@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from rulekit import Compliance, Evaluation, rule
-from rulekit.dispatcher import Dispatcher
-from rulekit.evaluation import encode_evaluations
-from rulekit.event import decode_event
-from rulekit.plugins import Plugins
+from rulekit._dispatcher import Dispatcher
+from rulekit._evaluation import encode_evaluations
+from rulekit._event import decode_event
+from rulekit._plugins import Plugins
 
 from . import handwritten
 from .coldstart import EVENT

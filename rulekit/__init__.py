@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import (
+from ._errors import (
     ApiError,
     ConfigurationError,
     CredentialsError,
@@ -43,16 +43,16 @@ from .errors import (
     ScopeError,
     ScopeWarning,
 )
-from .evaluation import Compliance, Evaluation
-from .resource import Resource
-from .rule import Rule, rule
-from .scope import Scope
+from ._evaluation import Compliance, Evaluation
+from ._resource import Resource
+from ._rule import Rule, rule
+from ._scope import Scope
 
 if TYPE_CHECKING:
+    from ._context import Context
+    from ._hookspecs import hookimpl
+    from ._params import Params
     from .conditions import all_of, any_of, condition_rule, param, path
-    from .context import Context
-    from .hookspecs import hookimpl
-    from .params import Params
 
 __version__ = "0.1.0"
 
@@ -90,9 +90,9 @@ __all__ = [
 # Imported on first use: a rule without parameters never pays for pydantic, nor a Python rule for
 # the condition engine (FC cold starts).
 _LAZY = {
-    "Params": ".params",
-    "Context": ".context",
-    "hookimpl": ".hookspecs",
+    "Params": "._params",
+    "Context": "._context",
+    "hookimpl": "._hookspecs",
     "condition_rule": ".conditions",
     "path": ".conditions",
     "all_of": ".conditions",

@@ -24,12 +24,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import RuleDefinitionError, RulekitError
-from .evaluation import Compliance
-from .operators import OPERATORS, Operator, as_list
-from .paths import JsonPath, compile_path
-from .resource import Resource
-from .rule import Rule
+from ._errors import RuleDefinitionError, RulekitError
+from ._evaluation import Compliance
+from ._operators import OPERATORS, Operator, as_list
+from ._paths import JsonPath, compile_path
+from ._resource import Resource
+from ._rule import Rule
 
 __all__ = [
     "Clause",

@@ -29,18 +29,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import _redact
-from .api import ApiClient
-from .calls import AssumedClients, CloudApi
-from .config_api import ConfigApi
-from .credentials import Credentials, resolve_credentials
-from .deadline import Deadline
-from .directory import DirectoryFolders, FolderCache
-from .dispatcher import Dispatcher, prepare
-from .endpoints import resolve_endpoint
-from .errors import CredentialsError
-from .event import ConfigEvent, decode_event
-from .plugins import ENV_LOAD_PLUGINS, Plugins
-from .settings import Settings
+from ._api import ApiClient
+from ._calls import AssumedClients, CloudApi
+from ._config_api import ConfigApi
+from ._credentials import Credentials, resolve_credentials
+from ._deadline import Deadline
+from ._directory import DirectoryFolders, FolderCache
+from ._dispatcher import Dispatcher, prepare
+from ._endpoints import resolve_endpoint
+from ._errors import CredentialsError
+from ._event import ConfigEvent, decode_event
+from ._plugins import ENV_LOAD_PLUGINS, Plugins
+from ._settings import Settings
 
 __all__ = ["handler", "run"]
 

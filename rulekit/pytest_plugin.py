@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .testing.fixtures import Case, FileProblem
-    from .testing.session import Session
+    from .testing._fixtures import Case, FileProblem
+    from .testing._session import Session
 
 __all__ = ["pytest_collect_file"]
 
@@ -31,8 +31,8 @@ _SESSION = pytest.StashKey["Session"]()
 def _session(config: pytest.Config) -> Session:
     session = config.stash.get(_SESSION, None)
     if session is None:
-        from .plugins import Plugins
-        from .testing.session import Session
+        from ._plugins import Plugins
+        from .testing._session import Session
 
         session = Session(Plugins.from_env(os.environ))
         config.stash[_SESSION] = session
@@ -41,7 +41,7 @@ def _session(config: pytest.Config) -> Session:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    from .testing.fixtures import is_fixture_file
+    from .testing._fixtures import is_fixture_file
 
     if is_fixture_file(file_path):
         return RulekitFile.from_parent(parent, path=file_path)
@@ -54,7 +54,7 @@ class CaseFailed(Exception):
 
 class RulekitFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
-        from .testing.fixtures import add_import_paths, load_file, modules_of
+        from .testing._fixtures import add_import_paths, load_file, modules_of
 
         cases, problems = load_file(self.path)
         session = _session(self.config)
@@ -64,7 +64,7 @@ class RulekitFile(pytest.File):
         for problem in problems:
             yield RulekitProblem.from_parent(self, name="(fixture)", problem=problem)
         if cases and cases[0].rule not in session.plugins.rules:  # one failure, not one per case
-            from .testing.fixtures import unknown_rule
+            from .testing._fixtures import unknown_rule
 
             loaded = [r.name for r in session.plugins.rules]
             problem = unknown_rule(self.path, cases[0].rule, loaded)
@@ -80,7 +80,7 @@ class RulekitCase(pytest.Item):
         self.case = case
 
     def runtest(self) -> None:
-        from .testing.fixtures import run_case
+        from .testing._fixtures import run_case
 
         result = run_case(self.case, _session(self.config))
         if result.status == "skipped":

@@ -66,16 +66,16 @@ def no_secret_in_any_log_record() -> Iterator[_Capture]:
 def no_secret_in_any_error_message(monkeypatch) -> Iterator[list[str]]:
     """Every RulekitError raised in any test (caught by it or not) is recorded, and the test
     fails if a message holds a secret. Recording only: the error behaves as ever."""
-    from rulekit import errors
+    from rulekit import _errors
 
     messages: list[str] = []
-    original = errors.RulekitError.__init__
+    original = _errors.RulekitError.__init__
 
     def recording(self: Exception, *args: object, **kwargs: object) -> None:
         original(self, *args, **kwargs)  # type: ignore[arg-type]
         messages.append(" ".join(str(a) for a in self.args))  # as stored: what any output shows
 
-    monkeypatch.setattr(errors.RulekitError, "__init__", recording)
+    monkeypatch.setattr(_errors.RulekitError, "__init__", recording)
     yield messages
     for message in messages:
         assert_no_secret(message)

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from rulekit import ConfigurationError, EvaluationError
-from rulekit.api import ApiClient
-from rulekit.calls import CloudApi
+from rulekit import ApiError, ConfigurationError, EvaluationError
+from rulekit._api import ApiClient
+from rulekit._calls import CloudApi
 from rulekit.handler import run
 from rulekit.testing import TEST_CREDENTIALS, Throttle, change_event
 
@@ -140,21 +140,25 @@ def test_a_warm_instance_assumes_a_member_role_once_across_invocations(emulator,
 
 
 def test_a_cached_member_client_runs_under_the_current_invocations_deadline(emulator):
-    from rulekit.deadline import Deadline
+    from rulekit._deadline import Deadline
 
     emulator.stub("Ecs", "DescribeRegions", {"Regions": {}})
     shared: dict = {}
     base = ApiClient(TEST_CREDENTIALS, deadline=Deadline(None))
-    first, later = Deadline(None), Deadline(None)
-    CloudApi(base.under(first), environ=emulator.environ(), assumed=shared).call(
-        "Ecs", "DescribeRegions", account_id="222"
-    )
-    # The next invocation, possibly while the first still runs (FC instance concurrency).
-    member = CloudApi(base.under(later), environ=emulator.environ(), assumed=shared)._member("222")
+    first = CloudApi(base.under(Deadline(None)), environ=emulator.environ(), assumed=shared)
+    first.call("Ecs", "DescribeRegions", account_id="222")
+    # The next invocation, possibly while the first still runs (FC instance concurrency), with
+    # one second left: it reuses the member's credentials but retries within its own time only.
+    later = CloudApi(base.under(Deadline(1.0)), environ=emulator.environ(), assumed=shared)
+    emulator.script("DescribeRegions", Throttle())
+    with pytest.raises(ApiError, match="not retried: the invocation's remaining time"):
+        later.call("Ecs", "DescribeRegions", account_id="222")
     assert len(emulator.calls_of("AssumeRole")) == 1
-    [(_, cached)] = shared.values()
-    assert member.deadline is later and cached.deadline is first  # nobody's deadline moved
-    assert member.credentials == cached.credentials and member._idle is cached._idle
+    # ... and the first invocation's deadline did not move: it still retries a throttled call
+    emulator.script("DescribeRegions", Throttle())
+    assert first.call("Ecs", "DescribeRegions", account_id="222")["Regions"] == {}
+    member_calls = emulator.calls_of("DescribeRegions")
+    assert len(member_calls) == 4 and len({call.access_key_id for call in member_calls}) == 1
     # another role name (or STS endpoint) is another credential
     CloudApi(
         base, environ=emulator.environ(RULEKIT_ASSUME_ROLE_NAME="OtherRole"), assumed=shared
@@ -185,7 +189,7 @@ def test_unknown_products_need_a_version(emulator):
 
 
 def test_known_products_have_versions_and_regional_endpoints():
-    from rulekit.endpoints import product, resolve_endpoint
+    from rulekit._endpoints import product, resolve_endpoint
 
     for name in ("Ecs", "Vpc", "Ram", "Rds", "Slb", "Config", "Sts"):
         assert product(name) is not None and product(name).version

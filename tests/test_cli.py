@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import DATA
 
-from rulekit.cli import main
+from rulekit._cli import main
 from rulekit.testing import TEST_CREDENTIALS
 
 REPO = Path(__file__).parent.parent

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from rulekit import Compliance, Params, ParamsError, Resource, RuleDefinitionError
+from rulekit._operators import OPERATORS, PLATFORM_OPERATORS
 from rulekit.conditions import all_of, any_of, condition_rule, param, parse_condition, path
-from rulekit.operators import OPERATORS, PLATFORM_OPERATORS
 
 CONFIG = {
     "Status": "Running",
@@ -424,7 +424,7 @@ class TestConditionRules:
     def test_module_level_condition_rules_are_registered_in_their_module(self):
         import rulekit_ecs
 
-        from rulekit.loader import rules_in_module
+        from rulekit._loader import rules_in_module
 
         names = [r.name for r in rules_in_module(rulekit_ecs)]
         assert "ecs-instance-no-public-ip" in names and "ecs-instance-image-check" in names

@@ -13,11 +13,11 @@ import pytest
 import sdk_oracle
 
 from rulekit import ApiError
-from rulekit.api import ApiClient, RetryPolicy
+from rulekit._api import ApiClient, RetryPolicy
+from rulekit._scope import API_FIELDS, RULE_FIELDS
 from rulekit.handler import run
-from rulekit.scope import API_FIELDS, RULE_FIELDS
 from rulekit.testing import TEST_CREDENTIALS, ConfigEmulator, change_event, scheduled_event
-from rulekit.testing.store import DEFAULT_ACCOUNT_ID
+from rulekit.testing._store import DEFAULT_ACCOUNT_ID
 
 TYPE = "ACS::ECS::Instance"
 DATA = Path(__file__).parent / "data"

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from rulekit import ApiError, DeliveryError
-from rulekit.api import ApiClient, RetryPolicy
-from rulekit.config_api import ConfigApi
-from rulekit.deadline import Deadline
+from rulekit._api import ApiClient, RetryPolicy
+from rulekit._config_api import ConfigApi
+from rulekit._deadline import Deadline
 from rulekit.handler import run
 from rulekit.testing import (
     TEST_CREDENTIALS,

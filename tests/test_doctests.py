@@ -26,7 +26,7 @@ MODULES = _modules_with_examples()
 
 
 def test_the_examples_are_found():
-    assert {"rulekit.evaluation", "rulekit.resource", "rulekit.event"} <= set(MODULES)
+    assert {"rulekit._evaluation", "rulekit._resource", "rulekit._event"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -8,9 +8,9 @@ import random
 import pytest
 
 from rulekit import ApiError
-from rulekit.api import ApiClient, RetryPolicy
-from rulekit.config_api import ConfigApi
-from rulekit.credentials import Credentials
+from rulekit._api import ApiClient, RetryPolicy
+from rulekit._config_api import ConfigApi
+from rulekit._credentials import Credentials
 from rulekit.testing import TEST_CREDENTIALS
 
 ONE = {
@@ -99,7 +99,7 @@ def test_a_replayed_nonce_is_rejected(emulator):
     call = emulator.calls[0]
     assert call.ok
     nonce = "fixed-nonce-0001"
-    from rulekit.testing.signature import sign, string_to_sign
+    from rulekit.testing._signature import sign, string_to_sign
 
     params = {
         "Action": "PutEvaluations",

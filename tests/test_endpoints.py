@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rulekit.deadline import Deadline
-from rulekit.endpoints import resolve_endpoint
+from rulekit._deadline import Deadline
+from rulekit._endpoints import resolve_endpoint
 from rulekit.handler import run
 from rulekit.testing import FCContext, change_event
 
@@ -82,7 +82,7 @@ def test_bad_tuning_variables_are_configuration_errors(emulator, fc_context, nam
 @pytest.mark.parametrize("bad", ["ftp://x", "http://host name", "config.aliyuncs.com?x=1"])
 def test_a_malformed_endpoint_override_names_its_variable(bad):
     from rulekit import ConfigurationError
-    from rulekit.endpoints import resolve_endpoint
+    from rulekit._endpoints import resolve_endpoint
 
     with pytest.raises(ConfigurationError, match="RULEKIT_CONFIG_ENDPOINT must be a host"):
         resolve_endpoint("Config", "cn-hangzhou", {"RULEKIT_CONFIG_ENDPOINT": bad})
@@ -94,6 +94,6 @@ def test_a_malformed_endpoint_override_names_its_variable(bad):
     "good", ["config-vpc.cn-shanghai.aliyuncs.com", "http://127.0.0.1:8080/ecs", "https://h:1/"]
 )
 def test_hosts_and_http_urls_are_accepted_as_overrides(good):
-    from rulekit.endpoints import resolve_endpoint
+    from rulekit._endpoints import resolve_endpoint
 
     assert resolve_endpoint("Config", "x", {"RULEKIT_CONFIG_ENDPOINT": good}) == good.rstrip("/")

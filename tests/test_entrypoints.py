@@ -54,8 +54,8 @@ def test_the_distribution_name_falls_back_to_the_directory(tmp_path):
 
 
 def test_load_imports_the_module_or_its_attribute():
-    assert EntryPoint("p", "rulekit.evaluation", "rulekit", "d").load().__name__ == (
-        "rulekit.evaluation"
+    assert EntryPoint("p", "rulekit._evaluation", "rulekit", "d").load().__name__ == (
+        "rulekit._evaluation"
     )
-    loaded = EntryPoint("p", "rulekit.evaluation:Compliance.COMPLIANT", "rulekit", "d").load()
+    loaded = EntryPoint("p", "rulekit._evaluation:Compliance.COMPLIANT", "rulekit", "d").load()
     assert loaded.value == "COMPLIANT"

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from rulekit import Compliance, Evaluation, EvaluationError
-from rulekit.evaluation import MAX_ANNOTATION_LENGTH, format_annotation
+from rulekit._evaluation import MAX_ANNOTATION_LENGTH, format_annotation
 
 
 def _complete(**kwargs):

@@ -8,7 +8,7 @@ import pytest
 from conftest import load_event
 
 from rulekit import EventError
-from rulekit.event import decode_event
+from rulekit._event import decode_event
 from rulekit.testing import change_event, scheduled_event
 
 

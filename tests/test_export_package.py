@@ -14,9 +14,9 @@ from fc_runner import invoke_package
 from template_reference import terraform_resources, validate_terraform
 
 from rulekit import ConfigurationError
-from rulekit.cli import main
-from rulekit.deploy.package import find_python
-from rulekit.deploy.packs import check_package, resolve_packs
+from rulekit._cli import main
+from rulekit._deploy.package import find_python
+from rulekit._deploy.packs import check_package, resolve_packs
 from rulekit.testing import ConfigEmulator, change_event
 
 REPO = Path(__file__).parent.parent
@@ -37,7 +37,7 @@ def _unquote(value):
 def workdir(tmp_path, monkeypatch):
     """A folder to run the README's commands in; the pack's module is forgotten afterwards."""
     monkeypatch.chdir(tmp_path)
-    from rulekit.loader import _DEFINED  # the rules each imported module defined
+    from rulekit._loader import _DEFINED  # the rules each imported module defined
 
     monkeypatch.setattr(sys, "path", list(sys.path))
     yield tmp_path

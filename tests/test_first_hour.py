@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from conftest import DATA
 
-from rulekit.cli import main
-from rulekit.errors import ConfigurationError, InventoryError
+from rulekit._cli import main
+from rulekit._errors import ConfigurationError, InventoryError
 from rulekit.testing import TEST_CREDENTIALS, change_event
-from rulekit.testing.inventory import read_inventory, seed
-from rulekit.testing.store import ResourceStore
-from rulekit.testing.stubs import read_stubs
+from rulekit.testing._inventory import read_inventory, seed
+from rulekit.testing._store import ResourceStore
+from rulekit.testing._stubs import read_stubs
 
 INSTANCE = "ACS::ECS::Instance"
 EVENT = str(DATA / "events" / "change-ecs-instance.json")
@@ -330,7 +330,7 @@ class TestEmulatorCommand:
 
 
 def test_the_fc_zip_leaves_out_pyyaml_by_its_record(tmp_path):
-    from rulekit.deploy.package import _trim
+    from rulekit._deploy.package import _trim
 
     stage = tmp_path / "stage"
     done = subprocess.run(
@@ -372,7 +372,7 @@ class TestJsonPathCheck:
 
     def test_only_literal_path_arguments_are_checked(self):
         from rulekit import Compliance, rule
-        from rulekit.lint import jsonpath_literals
+        from rulekit._lint import jsonpath_literals
 
         @rule(resource_type=INSTANCE)
         def reads(resource):
@@ -412,7 +412,7 @@ class TestRuleExceptions:
         ) in out
         assert f'    File "{COMPUTED}", line {helper}, in _ratio\n' in out
         assert "  ZeroDivisionError: division by zero\n" in out
-        assert "rulekit/rule.py" not in out and "dispatcher.py" not in out
+        assert "rulekit/_rule.py" not in out and "dispatcher.py" not in out
 
     def test_a_computed_path_is_checked_at_first_use(self, tmp_path, capsys):
         fixture = _case(tmp_path, "computed-bad-path", "{}")
@@ -643,7 +643,7 @@ class TestCoverage:
     def test_deciding_clauses_is_unique_cause(self):
         from rulekit import Resource
         from rulekit.conditions import all_of, any_of, path
-        from rulekit.testing.coverage import deciding_clauses
+        from rulekit.testing._coverage import deciding_clauses
 
         group = all_of(path("$.A").equals(1), any_of(path("$.B").equals(1), path("$.C").equals(1)))
 
@@ -738,7 +738,7 @@ def test_the_pytest_plugin_shows_the_rules_traceback(pytester, monkeypatch):
             "ZeroDivisionError: division by zero",
         ]
     )
-    assert "rulekit/rule.py" not in result.stdout.str()
+    assert "rulekit/_rule.py" not in result.stdout.str()
 
 
 def test_the_pytest_plugin_reports_an_unknown_rule_once_per_file(pytester, monkeypatch):

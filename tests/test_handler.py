@@ -19,11 +19,11 @@ from rulekit import (
     ScopeError,
     rule,
 )
-from rulekit.api import ApiClient
-from rulekit.config_api import ConfigApi
-from rulekit.delivery import MemorySink
-from rulekit.dispatcher import Dispatcher
-from rulekit.event import decode_event
+from rulekit._api import ApiClient
+from rulekit._config_api import ConfigApi
+from rulekit._delivery import MemorySink
+from rulekit._dispatcher import Dispatcher
+from rulekit._event import decode_event
 from rulekit.handler import handler, run
 from rulekit.testing import TEST_CREDENTIALS, FCContext, change_event
 
@@ -103,19 +103,40 @@ def test_fc_entry_point_reads_its_settings_on_every_invocation(emulator, fc_cont
                                            "RULEKIT_MAX_ATTEMPTS": "none"})  # fmt: skip
 
 
-def test_invocations_running_at_once_keep_their_own_deadlines():
-    # FC instance concurrency: one warm client (and its connections) serves invocations that
-    # overlap; each must retry within its own remaining time, not the latest one's.
-    from rulekit import handler as handler_module
-    from rulekit.deadline import Deadline
-    from rulekit.settings import Settings
+def test_invocations_running_at_once_keep_their_own_deadlines(emulator):
+    # FC instance concurrency: one warm instance serves invocations that overlap, with one SDK
+    # client and its connections; each must give up within its own remaining time, not within
+    # that of the invocation that built the client or of the one that started last.
+    import threading
+    import time
 
-    settings = Settings.from_env({})
-    long, short = Deadline(None), Deadline(None)
-    first = handler_module._client(TEST_CREDENTIALS, "cn-hangzhou", long, settings)
-    second = handler_module._client(TEST_CREDENTIALS, "cn-hangzhou", short, settings)
-    assert first.deadline is long and second.deadline is short
-    assert len(handler_module._client_cache) == 1 and first._idle is second._idle
+    from rulekit import DeliveryError
+    from rulekit.testing import Delay
+
+    env = emulator.environ(RULEKIT_RULES=CONTRACT)
+    warm = run(_event(), FCContext(TEST_CREDENTIALS, timeout=60), environ=env)
+    assert warm["delivered"] == 1  # the instance is warm: its client exists, with a long deadline
+    emulator.script("PutEvaluations", Delay(8, process=False))  # the next answer never comes
+    outcome: dict[str, Any] = {}
+
+    def short() -> None:
+        started = time.monotonic()
+        try:
+            run(_event("m-short"), FCContext(TEST_CREDENTIALS, timeout=4), environ=env)
+        except DeliveryError as error:
+            outcome["short"] = error
+        outcome["short_seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=short)
+    thread.start()
+    while not emulator.calls_of("PutEvaluations")[1:]:
+        time.sleep(0.01)  # the short invocation's request is in flight, unanswered
+    outcome["long"] = run(_event("m-long"), FCContext(TEST_CREDENTIALS, timeout=60), environ=env)
+    thread.join()
+    assert outcome["long"]["delivered"] == 1
+    assert isinstance(outcome["short"], DeliveryError)
+    # FC timeout 4 s, less the deadline's margin: given up long before the 8 s answer
+    assert outcome["short_seconds"] < 6
 
 
 def test_python312_runtime_takes_credentials_from_the_environment(emulator):
@@ -358,16 +379,16 @@ def test_sdk_clients_are_reused_whatever_thread_serves_the_invocation(
     # a new thread, so reuse must not depend on the thread (concurrent calls still get their own).
     import threading
 
-    from rulekit import api
+    from rulekit import _api
 
     built = []
-    real = api._make_sdk_client
+    real = _api._make_sdk_client
 
     def counting(*args: Any) -> Any:
         built.append(args)
         return real(*args)
 
-    monkeypatch.setattr(api, "_make_sdk_client", counting)
+    monkeypatch.setattr(_api, "_make_sdk_client", counting)
     env = emulator.environ(RULEKIT_RULES=CONTRACT)
     for _ in range(3):
         worker = threading.Thread(target=run, args=(_event(), fc_context), kwargs={"environ": env})

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from rulekit import ConfigurationError, EventError, RulekitError
-from rulekit.cli import main
-from rulekit.dispatcher import Dispatcher
-from rulekit.event import decode_event
+from rulekit._cli import main
+from rulekit._dispatcher import Dispatcher
+from rulekit._event import decode_event
+from rulekit._plugins import Plugins
+from rulekit._settings import Settings
 from rulekit.handler import run
-from rulekit.plugins import Plugins
-from rulekit.settings import Settings
 from rulekit.testing import change_event, scheduled_event
-from rulekit.testing.fixtures import collect
+from rulekit.testing._fixtures import collect
 
 DATA = Path(__file__).parent / "data"
 EVENT = DATA / "events" / "change-ecs-instance.json"

@@ -10,15 +10,15 @@ from collections import Counter
 import pytest
 
 from rulekit import ApiError, DeliveryError
-from rulekit.api import ApiClient
-from rulekit.config_api import ConfigApi
-from rulekit.deadline import Deadline
-from rulekit.delivery import ConfigSink
-from rulekit.dispatcher import Dispatcher
-from rulekit.event import decode_event
+from rulekit._api import ApiClient
+from rulekit._config_api import ConfigApi
+from rulekit._deadline import Deadline
+from rulekit._delivery import ConfigSink
+from rulekit._dispatcher import Dispatcher
+from rulekit._event import decode_event
+from rulekit._plugins import Plugins
+from rulekit._settings import SweepOptions
 from rulekit.handler import run
-from rulekit.plugins import Plugins
-from rulekit.settings import SweepOptions
 from rulekit.testing import TEST_CREDENTIALS, Drop, FCContext, Pass, Throttle, scheduled_event
 
 SWEEPS = "sample_rules.sweeps"

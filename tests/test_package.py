@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fc_runner import invoke_package
 
-from rulekit.deploy.package import build_package, find_python
+from rulekit._deploy.package import build_package, find_python
 from rulekit.testing import ConfigEmulator, change_event
 
 REPO = Path(__file__).parent.parent
@@ -68,7 +68,7 @@ def test_the_package_leaves_out_what_imports_do_not_need(packages, tmp_path_fact
     assert "rulekit/__pycache__/handler." + tag + ".pyc" in names
     assert not [n for n in names if n.endswith("/RECORD")]
     assert not [n for n in names if n.startswith(("bin/", "yaml/", "_pytest/", "hcl2/"))]
-    assert not [n for n in names if n.startswith(("rulekit/cli/", "rulekit/testing/"))]
+    assert not [n for n in names if n.startswith(("rulekit/_cli/", "rulekit/testing/"))]
     assert "rulekit_ecs-0.1.0.dist-info/entry_points.txt" in names
     compiled = [n for n in names if n.endswith(".so")]
     assert compiled and all("x86_64-linux-gnu" in n or "abi3" in n for n in compiled)

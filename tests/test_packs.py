@@ -8,8 +8,8 @@ import re
 import pytest
 from conftest import DATA
 
+from rulekit._plugins import Plugins
 from rulekit.conditions import Clause, Group
-from rulekit.plugins import Plugins
 
 PACKS = ["ecs"]  # entry-point names of the packs in plugins/
 

@@ -9,7 +9,7 @@ import pytest
 from pydantic import Field
 
 from rulekit import Params, ParamsError
-from rulekit.params import parse_params
+from rulekit._params import parse_params
 
 
 class AllKinds(Params):

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from rulekit import Resource
-from rulekit.paths import PathError, compile_path
+from rulekit._paths import PathError, compile_path
 
 CONFIG = {
     "ImageId": "m-1",

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from rulekit import PluginError
-from rulekit import hookspecs as hookspecs_module
+from rulekit import _hookspecs as hookspecs_module
+from rulekit._plugins import Plugins
 from rulekit.handler import run
-from rulekit.plugins import Plugins
 from rulekit.testing import change_event
 
 DOCS = Path(__file__).parent.parent / "docs" / "plugins.md"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import rulekit
 import rulekit.testing
@@ -96,7 +97,7 @@ def _modules_after(code: str) -> set[str]:
 def test_a_rule_without_params_does_not_import_pydantic_or_the_cli():
     loaded = _modules_after("from rulekit import rule, Compliance\nimport rulekit.handler")
     assert "pydantic" not in loaded
-    assert "rulekit.cli" not in loaded and "argparse" not in loaded
+    assert "rulekit._cli" not in loaded and "argparse" not in loaded
     assert "jsonpath_ng" not in loaded
 
 
@@ -107,6 +108,79 @@ def test_the_sdk_is_imported_only_when_an_api_call_is_made():
 def test_finding_installed_packs_does_not_import_importlib_metadata():
     # ~25 ms of an FC cold start (it imports email, zipfile, csv...): rulekit reads the packs'
     # entry_points.txt itself on the runtime path.
-    loaded = _modules_after("from rulekit.plugins import Plugins\nPlugins.from_env({})")
+    loaded = _modules_after("from rulekit._plugins import Plugins\nPlugins.from_env({})")
     assert "rulekit_ecs" in loaded  # the installed packs were found and loaded
     assert "importlib.metadata" not in loaded
+
+
+# The modules a user may import by name: the package, the documented submodules and the entry
+# points the platform and the tools name (FC's handler, pytest's plugin, the demo's rule module).
+# Everything else is private by name (httpx's convention) and may change without notice.
+PUBLIC_MODULES = {
+    "rulekit",
+    "rulekit.__main__",
+    "rulekit.conditions",
+    "rulekit.handler",
+    "rulekit.pytest_plugin",
+    "rulekit.testing",
+    "rulekit.testing.example",
+}
+
+
+def _modules_of(package: Any) -> set[str]:
+    import pkgutil
+
+    found = {package.__name__}
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        found.add(info.name)
+    return found
+
+
+def test_every_module_not_named_private_is_a_documented_one():
+    public = {
+        name
+        for name in _modules_of(rulekit)
+        if not any(part.startswith("_") and part != "__main__" for part in name.split("."))
+    }
+    assert public == PUBLIC_MODULES
+
+
+def test_the_testing_surface_is_pinned():
+    assert sorted(rulekit.testing.__all__) == sorted(
+        [
+            "DEFAULT_ACCOUNT_ID",
+            "TEST_CREDENTIALS",
+            "TEST_RESULT_TOKEN",
+            "ApiCallError",
+            "ApiFailure",
+            "Call",
+            "ConfigEmulator",
+            "Delay",
+            "Drop",
+            "FCContext",
+            "Fault",
+            "Pass",
+            "Plugins",
+            "ResourceStore",
+            "ServerError",
+            "Session",
+            "StoredResource",
+            "Throttle",
+            "change_event",
+            "invoke",
+            "sample_event",
+            "scheduled_event",
+        ]
+    )
+
+
+def test_docs_readme_and_packs_import_only_public_modules():
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    texts = [*root.glob("docs/*.md"), root / "README.md", *root.glob("plugins/*/rulekit_*/*.py")]
+    imported = set()
+    for path in texts:
+        text = path.read_text(encoding="utf-8")
+        imported |= set(re.findall(r"(?:from|import) (rulekit(?:\.\w+)*)", text))
+    assert imported and imported <= PUBLIC_MODULES, imported - PUBLIC_MODULES

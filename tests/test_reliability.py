@@ -27,12 +27,12 @@ from rulekit import (
     Scope,
     rule,
 )
-from rulekit.dispatcher import Dispatcher
-from rulekit.event import decode_event
+from rulekit._dispatcher import Dispatcher
+from rulekit._event import decode_event
+from rulekit._params import _with_pydantic, parse_params
+from rulekit._scope import API_FIELDS
+from rulekit._tags import parse_tags
 from rulekit.handler import run
-from rulekit.params import _with_pydantic, parse_params
-from rulekit.scope import API_FIELDS
-from rulekit.tags import parse_tags
 from rulekit.testing import (
     ApiFailure,
     Delay,
@@ -223,7 +223,7 @@ def hostile_events(draw: Any) -> Any:
 @FAST
 @given(hostile_events())
 def test_event_decoding_never_crashes_with_anything_but_event_error(event):
-    from rulekit.event import ConfigEvent
+    from rulekit._event import ConfigEvent
 
     try:
         decoded = decode_event(event)
@@ -323,7 +323,7 @@ def test_an_out_of_scope_resource_is_never_evaluated(scope_fields, resource):
     event = decode_event(change_event(TYPE, "i-x", {}))
     dispatcher = Dispatcher([spy])
     prepared = dispatcher.prepare(event)
-    from rulekit.context import Context
+    from rulekit._context import Context
 
     [evaluation] = dispatcher.evaluate(prepared, resource, Context(event=event, rule=spy))
     reason = scope.why_out_of_scope(resource)
@@ -386,7 +386,7 @@ platform_strings = st.dictionaries(
 @FAST
 @given(platform_strings)
 def test_parameter_coercion_is_params_or_params_error_and_matches_pydantic(raw):
-    from rulekit.params import _preprocess
+    from rulekit._params import _preprocess
 
     try:
         fast = parse_params(Simple, raw)

@@ -16,8 +16,8 @@ from rulekit import (
     RuleDefinitionError,
     rule,
 )
-from rulekit.context import Context
-from rulekit.event import decode_event
+from rulekit._context import Context
+from rulekit._event import decode_event
 from rulekit.testing import change_event
 
 RESOURCE = Resource(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rulekit.cli import main
+from rulekit._cli import main
 from rulekit.testing import TEST_CREDENTIALS, ApiFailure, Throttle
 
 INSTANCE = "ACS::ECS::Instance"

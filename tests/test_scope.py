@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from rulekit import Resource, Scope, ScopeError, ScopeWarning
-from rulekit.api import ApiClient
-from rulekit.directory import DirectoryFolders
+from rulekit._api import ApiClient
+from rulekit._directory import DirectoryFolders
 from rulekit.handler import run
 from rulekit.testing import TEST_CREDENTIALS, change_event
 

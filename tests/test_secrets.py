@@ -13,8 +13,8 @@ import pytest
 from conftest import assert_no_secret
 
 from rulekit import DeliveryError
-from rulekit.credentials import Credentials
-from rulekit.event import decode_event
+from rulekit._credentials import Credentials
+from rulekit._event import decode_event
 from rulekit.handler import run
 from rulekit.testing import TEST_CREDENTIALS, ConfigEmulator, change_event
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rulekit import EventError
-from rulekit.tags import parse_tags
+from rulekit._tags import parse_tags
 
 
 @pytest.mark.parametrize(

@@ -17,10 +17,10 @@ from template_reference import (
 )
 
 from rulekit import ConfigurationError
-from rulekit.cli import main
-from rulekit.deploy import Deployment, render
+from rulekit._cli import main
+from rulekit._deploy import Deployment, render
+from rulekit._plugins import Plugins
 from rulekit.handler import run
-from rulekit.plugins import Plugins
 from rulekit.testing import change_event
 
 PACKS = Plugins.from_env({"RULEKIT_LOAD_PLUGINS": "ecs,oss,ram"})

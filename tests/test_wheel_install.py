@@ -123,7 +123,7 @@ def test_the_documented_loop_from_a_wheel_install(tmp_path):
     with zipfile.ZipFile(work / "deploy" / "rulekit-fc-py310.zip") as archive:
         names = set(archive.namelist())
     assert {"index.py", "rulekit/handler.py", "rulekit_acme/rules.py"} <= names
-    assert not any(n.startswith(("yaml/", "_yaml/", "rulekit/cli/")) for n in names)
+    assert not any(n.startswith(("yaml/", "_yaml/", "rulekit/_cli/")) for n in names)
     assert (work / "deploy" / "main.tf").exists()
 
     pack = work / "rulekit-acme"

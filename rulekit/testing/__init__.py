@@ -14,11 +14,12 @@ Example::
 
 from __future__ import annotations
 
-from .emulator import TEST_CREDENTIALS, Call, ConfigEmulator
-from .events import TEST_RESULT_TOKEN, FCContext, change_event, sample_event, scheduled_event
-from .faults import ApiCallError, ApiFailure, Delay, Drop, Fault, Pass, ServerError, Throttle
-from .session import Session, invoke
-from .store import DEFAULT_ACCOUNT_ID, ResourceStore, StoredResource
+from .._plugins import Plugins
+from ._emulator import TEST_CREDENTIALS, Call, ConfigEmulator
+from ._events import TEST_RESULT_TOKEN, FCContext, change_event, sample_event, scheduled_event
+from ._faults import ApiCallError, ApiFailure, Delay, Drop, Fault, Pass, ServerError, Throttle
+from ._session import Session, invoke
+from ._store import DEFAULT_ACCOUNT_ID, ResourceStore, StoredResource
 
 __all__ = [
     "DEFAULT_ACCOUNT_ID",
@@ -33,6 +34,7 @@ __all__ = [
     "FCContext",
     "Fault",
     "Pass",
+    "Plugins",
     "ResourceStore",
     "ServerError",
     "Session",

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..evaluation import Compliance
-from ..params import Params
-from ..resource import Resource
-from ..rule import rule
+from .._evaluation import Compliance
+from .._params import Params
+from .._resource import Resource
+from .._rule import rule
 
 __all__ = ["ImageParams", "ecs_instance_image_check"]
 

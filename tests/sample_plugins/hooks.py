@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 from rulekit import Compliance, Rule, hookimpl
-from rulekit.delivery import MemorySink
+from rulekit._delivery import MemorySink
 
 SINK = MemorySink()
 SEEN: list[str] = []

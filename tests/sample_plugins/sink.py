@@ -1,7 +1,7 @@
 """A plugin that supplies the delivery sink."""
 
 from rulekit import hookimpl
-from rulekit.delivery import MemorySink
+from rulekit._delivery import MemorySink
 
 SINK = MemorySink()
 

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rulekit import Compliance, Params, Resource, rule
+from rulekit import Compliance, Context, Params, Resource, rule
 from rulekit.conditions import all_of, condition_rule, param, path
-from rulekit.context import Context
 
 __all__ = [
     "ImageParams",

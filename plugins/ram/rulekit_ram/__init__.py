@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rulekit import ApiError, Compliance, Resource, rule
+from rulekit import ApiError, Compliance, Context, Resource, rule
 from rulekit.conditions import any_of, condition_rule, path
-from rulekit.context import Context
 
 __all__ = ["ram_user_login_mfa_required", "ram_user_mfa_check", "ram_user_no_access_key"]
 

@@ -1,0 +1,169 @@
+"""Loading rule packs and plugins with pluggy.
+
+Sources, in order: the built-in plugin (``rulekit._builtins``); installed distributions declaring
+the ``rulekit`` entry-point group (``[project.entry-points.rulekit] ecs = "rulekit_ecs"``),
+filtered by env ``RULEKIT_LOAD_PLUGINS`` (unset: all; a comma-separated allow-list; empty: none);
+modules named in ``RULEKIT_RULES``; modules given with ``rulekit -p``. Every source is registered
+the same way: its module is a pluggy plugin, and the rules it (or its submodules) defines are
+its pack's rules. A plugin that fails to import or defines an invalid rule raises PluginError
+naming it; two rules with one name, in any packs, are an error naming both.
+
+Example::
+
+    plugins = Plugins.from_env({"RULEKIT_RULES": "my_rules"})
+    for rule in plugins.rules:
+        print(rule.pack, rule.name)
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import ModuleType
+
+import pluggy
+
+from . import _builtins, _entrypoints, _hookspecs
+from ._errors import PluginError, RulekitError
+from ._loader import RuleSet, rules_in_package
+from ._rule import Rule
+
+__all__ = ["ENTRY_POINT_GROUP", "ENV_LOAD_PLUGINS", "Pack", "Plugins"]
+
+ENTRY_POINT_GROUP = "rulekit"
+ENV_LOAD_PLUGINS = "RULEKIT_LOAD_PLUGINS"
+
+
+@dataclass(slots=True)
+class Pack:
+    """A loaded plugin: where it came from and the rules it brought."""
+
+    name: str
+    origin: str
+    module: str
+    rules: list[str]  # appended to as the pack's rules are taken
+
+
+class Plugins:
+    """The plugin manager, the loaded packs, and their rules."""
+
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager("rulekit")
+        self.pm.add_hookspecs(_hookspecs)
+        self.pm.register(_builtins, name="rulekit.builtins")
+        self.rules = RuleSet()
+        self.packs: dict[str, Pack] = {}
+
+    @property
+    def hook(self) -> pluggy.HookRelay:
+        return self.pm.hook
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, modules: Iterable[str] = ()
+    ) -> Plugins:
+        """Entry points (per RULEKIT_LOAD_PLUGINS), RULEKIT_RULES modules, then ``modules``."""
+        env = os.environ if environ is None else environ
+        plugins = cls()
+        allow = env.get(ENV_LOAD_PLUGINS)
+        if allow is None:
+            plugins.load_entrypoints()
+        elif allow.strip():
+            plugins.load_entrypoints({n.strip() for n in allow.split(",") if n.strip()})
+        for name in env.get("RULEKIT_RULES", "").split(","):
+            if name.strip():
+                plugins.add_module(name.strip(), origin="RULEKIT_RULES")
+        for name in modules:
+            plugins.add_module(name, origin="-p")
+        return plugins.finish()
+
+    def load_entrypoints(self, allow: set[str] | None = None) -> None:
+        """Load every installed ``rulekit`` entry point (or only those named in ``allow``)."""
+        found = _entrypoints.find(ENTRY_POINT_GROUP)
+        if allow is not None:
+            unknown = allow - {ep.name for ep in found}
+            if unknown:
+                raise PluginError(
+                    f"{ENV_LOAD_PLUGINS} names {sorted(unknown)}, which no "
+                    f"installed package provides; installed: "
+                    f"{sorted(ep.name for ep in found) or 'none'}"
+                )
+        for ep in found:
+            if allow is not None and ep.name not in allow:
+                continue
+            dist = ep.dist_name
+            origin = f"entry point {ep.name} = {ep.value} (distribution {dist})"
+            try:
+                module = ep.load()
+            except RulekitError as exc:
+                raise PluginError(
+                    f"plugin {ep.name!r} ({origin}) has an invalid rule: {exc}"
+                ) from exc
+            except Exception as exc:
+                raise PluginError(
+                    f"plugin {ep.name!r} ({origin}) failed to load: {type(exc).__name__}: {exc}"
+                ) from exc
+            self.add(module, name=ep.name, origin=origin)
+
+    def add_module(self, name: str, origin: str) -> None:
+        """Import ``name`` and add it as a plugin (a no-op if it is loaded already)."""
+        if any(pack.module == name for pack in self.packs.values()):
+            return
+        try:
+            module = importlib.import_module(name)
+        except RulekitError as exc:
+            raise PluginError(
+                f"plugin {name!r} (from {origin}) has an invalid rule: {exc}"
+            ) from exc
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {name!r} (from {origin}) failed to load: {type(exc).__name__}: {exc}"
+            ) from exc
+        self.add(module, name=name, origin=origin)
+        hooks = self.pm.get_hookcallers(module) or []
+        if not self.packs[name].rules and not hooks:
+            raise PluginError(
+                f"module {name!r} (from {origin}) defines no rules and implements "
+                "no rulekit hooks: is it the right module?"
+            )
+
+    def add(self, module: ModuleType, *, name: str, origin: str) -> None:
+        """Register ``module`` as plugin ``name`` and take the rules it defines."""
+        if any(pack.module == module.__name__ for pack in self.packs.values()):
+            return
+        if name in self.packs:
+            raise PluginError(
+                f"two plugins are named {name!r}: {self.packs[name].origin} and {origin}"
+            )
+        if self.pm.get_plugin(name) is None:
+            self.pm.register(module, name=name)
+        pack = self.packs[name] = Pack(name, origin, module.__name__, [])
+        for rule in rules_in_package(module):
+            self._take(rule, pack)
+
+    def _take(self, rule: Rule, pack: Pack) -> None:
+        rule.pack = pack.name
+        if rule.name in self.rules and self.rules[rule.name] is not rule:
+            other = self.rules[rule.name]
+            raise PluginError(
+                f"two rules are named {rule.name!r}: in pack {other.pack!r} "
+                f"({other.location}) and in pack {pack.name!r} ({rule.location})"
+            )
+        self.rules.add(rule)
+        pack.rules.append(rule.name)
+
+    def finish(self) -> Plugins:
+        """Collect hook-registered rules and check every hook implementation has a spec."""
+        for impl in self.pm.hook.rulekit_register_rules.get_hookimpls():
+            pack = self.packs.get(impl.plugin_name) or Pack(
+                impl.plugin_name, "hook", impl.plugin_name, []
+            )
+            self.packs.setdefault(pack.name, pack)
+            impl.function(register=lambda rule, _pack=pack: self._take(rule, _pack))
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(f"plugin {exc.plugin!r}: {exc}") from None
+        return self

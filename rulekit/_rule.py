@@ -1,0 +1,430 @@
+"""``@rule``: a Cloud Config custom rule as one decorated function.
+
+The function receives what it names (``resource``, ``params``, ``ctx``) and returns a
+:class:`Compliance`, a ``(Compliance, annotation)`` pair, an :class:`Evaluation`, or returns /
+yields several evaluations. Everything declared on the decorator is checked when the module is
+imported, so a broken rule fails at load time with its name and ``file:line``.
+
+Example::
+
+    class ImageParams(Params):
+        image_ids: list[str]
+
+    @rule(resource_type="ACS::ECS::Instance", params=ImageParams,
+          scope={"TagKeyScope": "env", "TagValueScope": "prod"})
+    def ecs_instance_image_check(resource, params):
+        image = resource["$.ImageId"]
+        if image in params.image_ids:
+            return Compliance.COMPLIANT
+        return Compliance.NON_COMPLIANT, f"image {image} is not approved"
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ._errors import EvaluationError, EventError, RuleDefinitionError, RulekitError, ScopeError
+from ._evaluation import Evaluation, normalise
+from ._event import CHANGE_NOTIFICATION, SCHEDULED_NOTIFICATION
+from ._loader import register as _register
+from ._redact import masked_cause, redact
+from ._scope import Scope
+
+if TYPE_CHECKING:
+    from ._context import Context
+    from ._params import Params
+    from ._resource import Resource
+
+__all__ = [
+    "FREQUENCIES",
+    "INJECTABLE",
+    "RESOURCE_TYPE_PATTERN",
+    "RULE_PARAMETER",
+    "TRIGGERS",
+    "Prepared",
+    "Rule",
+    "rule",
+]
+
+TRIGGERS = (CHANGE_NOTIFICATION, SCHEDULED_NOTIFICATION)
+FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
+#: The parameter names a rule function may declare.
+INJECTABLE = ("resource", "params", "ctx")
+RESOURCE_TYPE_PATTERN = re.compile(r"^ACS::[A-Za-z0-9]+::[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$")
+log = logging.getLogger("rulekit.rule")
+_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_PACKAGE_DIR = os.path.dirname(__file__) + os.sep  # frames of rulekit itself
+_PREPARED_KEPT = 32  # distinct rule-parameter sets remembered per rule
+
+#: The rule parameter naming the rulekit rule a Config rule runs, so one deployed function can
+#: serve many Config rules (``rulekit export`` sets it). Not passed to the rule's Params.
+RULE_PARAMETER = "rulekitRule"
+
+
+def _where(func: Callable[..., Any]) -> str:
+    code = getattr(func, "__code__", None)
+    if code is None:
+        return getattr(func, "__module__", "?")
+    return f"{code.co_filename}:{code.co_firstlineno}"
+
+
+class Prepared(NamedTuple):
+    """A rule as one Config rule's parameters set it up (:meth:`Rule.configure`): validated and
+    ready to run."""
+
+    rule: Rule
+    scope: Scope  # the declared scope with the parameters' scope overrides applied
+    params: Any  # the rule's Params instance (the raw dict when it declares no model)
+    overridden: tuple[str, ...] = ()  # the scope fields the parameters overrode, by API name
+
+
+class Rule:
+    """A loaded rule: its function and the metadata declared on the decorator.
+
+    Calling a Rule calls the undecorated function, so it stays unit-testable as plain Python.
+    """
+
+    def __init__(
+        self,
+        func: Callable[..., Any] | None,
+        *,
+        name: str,
+        resource_types: Sequence[str],
+        params: type[Params] | None = None,
+        scope: Scope | Mapping[str, Any] | None = None,
+        description: str | None = None,
+        risk_level: int = 2,
+        triggers: Sequence[str] | str | None = None,
+        frequency: str | None = None,
+        location: str | None = None,
+        module: str | None = None,
+        module_level: bool = False,
+        evaluate: Callable[..., Any] | None = None,
+    ) -> None:
+        self.func = func
+        self.location = location or (_where(func) if func else "?")
+        self.name = name
+        self.module: str | None = module or getattr(func, "__module__", None)
+        #: The pack (plugin) the rule was loaded from; set by rulekit._plugins.
+        self.pack: str | None = None
+        self.description = description if description is not None else _doc(func)
+        self.resource_types = self._check_types(resource_types)
+        self.params_model = self._check_params(params)
+        # configure()'s results by raw rule parameters: a warm FC instance sees the same ones
+        # on every invocation, so they are validated once (Scope and Params are read-only).
+        self._prepared: dict[tuple[tuple[str, Any], ...], Prepared] = {}
+        self.risk_level = self._check_risk(risk_level)
+        self.triggers, self.frequency = self._check_triggers(triggers, frequency)
+        try:
+            declared = Scope.coerce(scope)
+        except RulekitError as exc:
+            raise self._error(f"invalid scope: {exc}") from None
+        if not declared.resource_types:
+            declared = replace(declared, resource_types=self.resource_types)
+        foreign = [t for t in declared.resource_types if t not in self.resource_types]
+        if foreign:
+            raise self._error(
+                f"scope ResourceTypesScope names {', '.join(foreign)}, which the rule does not "
+                "declare in resource_type(s)"
+            )
+        self.scope = declared
+        self._evaluate = evaluate or func
+        # The names the rule function declares, passed to it by keyword (as pytest passes
+        # fixtures): checked here, at definition.
+        self._wants = self._check_signature(self._evaluate)
+        #: The function declares ``ctx``: the dispatcher builds a Context only for such rules
+        #: (and for evaluation hooks).
+        self.takes_ctx = "ctx" in self._wants
+        #: The declarative condition of a condition_rule (None for a Python rule).
+        self.condition: Any = None
+        #: Parameters that must be present when the rule has no Params model.
+        self.required_params: tuple[str, ...] = ()
+        if not _NAME_PATTERN.match(name):
+            raise self._error("a rule name is 1-128 letters, digits, '-', '_' or '.'")
+        _register(self, module_level)
+
+    # -- definition checks ------------------------------------------------------------------
+    def _error(self, message: str) -> RuleDefinitionError:
+        return RuleDefinitionError(f"rule {self.name!r} ({self.location}): {message}")
+
+    def _check_types(self, types: Sequence[str]) -> tuple[str, ...]:
+        if isinstance(types, str):
+            types = [types]
+        if not types:
+            raise self._error("declare resource_type= or resource_types=[...]")
+        from ._resource_types import KNOWN_RESOURCE_TYPES, suggest
+
+        for value in types:
+            if not isinstance(value, str) or not RESOURCE_TYPE_PATTERN.match(value):
+                raise self._error(
+                    f"{value!r} is not a resource type; expected ACS::<Product>::<Type>, "
+                    "e.g. ACS::ECS::Instance"
+                )
+            if value not in KNOWN_RESOURCE_TYPES:
+                likely = suggest(value)
+                if likely is not None:
+                    raise self._error(f"unknown resource type {value!r}; did you mean {likely!r}?")
+                log.warning(
+                    "rule %r (%s): resource type %r is not one rulekit knows; check its spelling",
+                    self.name,
+                    self.location,
+                    value,
+                )
+        return tuple(dict.fromkeys(types))
+
+    def _check_params(self, params: Any) -> type[Params] | None:
+        if params is None:
+            return None
+        from ._params import Params
+
+        if not (isinstance(params, type) and issubclass(params, Params)):
+            raise self._error(f"params= must be a rulekit.Params subclass, got {params!r}")
+        try:
+            params.param_fields()
+            from ._params import check_defaults
+
+            check_defaults(params)
+            if params.needs_pydantic():  # build it now: a broken model fails at definition
+                from ._params import _pydantic_model
+
+                _pydantic_model(params)
+        except RuleDefinitionError as exc:
+            raise self._error(str(exc)) from None
+        return params
+
+    def _check_risk(self, level: Any) -> int:
+        if isinstance(level, bool) or level not in (1, 2, 3):
+            raise self._error(f"risk_level must be 1 (high), 2 (medium) or 3 (low), got {level!r}")
+        return int(level)
+
+    def _check_triggers(
+        self, triggers: Any, frequency: str | None
+    ) -> tuple[tuple[str, ...], str | None]:
+        if triggers is None:
+            triggers = [SCHEDULED_NOTIFICATION] if frequency else [CHANGE_NOTIFICATION]
+        if isinstance(triggers, str):
+            triggers = [t.strip() for t in triggers.split(",") if t.strip()]
+        for trigger in triggers:
+            if trigger not in TRIGGERS:
+                raise self._error(f"unknown trigger {trigger!r}; expected {' or '.join(TRIGGERS)}")
+        if frequency is not None and frequency not in FREQUENCIES:
+            raise self._error(
+                f"unknown frequency {frequency!r}; expected one of {', '.join(FREQUENCIES)}"
+            )
+        if SCHEDULED_NOTIFICATION in triggers and frequency is None:
+            frequency = "TwentyFour_Hours"
+        return tuple(dict.fromkeys(triggers)), frequency
+
+    def _check_signature(self, func: Callable[..., Any] | None) -> tuple[str, ...]:
+        if func is None or not callable(func):
+            raise self._error("a rule needs a function to evaluate")
+        try:
+            signature = inspect.signature(func)
+        except (TypeError, ValueError):
+            raise self._error("cannot read the function's signature") from None
+        wants = []
+        for parameter in signature.parameters.values():
+            if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+                raise self._error(
+                    "*args/**kwargs are not supported; name what you need: " + ", ".join(INJECTABLE)
+                )
+            if parameter.name not in INJECTABLE:
+                if parameter.default is not parameter.empty:
+                    continue
+                raise self._error(
+                    f"parameter {parameter.name!r} is not something rulekit can "
+                    f"pass; a rule function may take {', '.join(INJECTABLE)}"
+                )
+            wants.append(parameter.name)
+        return tuple(wants)
+
+    # -- running ----------------------------------------------------------------------------
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.func is None:
+            raise TypeError(f"rule {self.name!r} has no Python function to call")
+        return self.func(*args, **kwargs)
+
+    def parse_params(self, raw: Mapping[str, Any]) -> Any:
+        """The rule's parameters: a validated Params instance, or the raw dict when the rule
+        declares no model."""
+        if self.params_model is None:
+            missing = [n for n in self.required_params if raw.get(n) in (None, "")]
+            if missing:
+                from ._errors import ParamsError
+
+                detail = "; ".join(
+                    f"rule parameter {n!r} is required but was not given" for n in missing
+                )
+                raise ParamsError(
+                    f"invalid rule parameters for {self.name}: {detail}",
+                    {n: "is required but was not given" for n in missing},
+                )
+            return dict(raw)
+        from ._params import parse_params
+
+        return parse_params(self.params_model, raw)
+
+    def unknown_parameters(self, rule_parameters: Mapping[str, Any]) -> list[str]:
+        """Rule parameters this rule's Params model does not declare (scope overrides and
+        ``rulekitRule`` are not the model's): a typo that the deployed handler only warns about,
+        since the platform's parameters may serve others too. Empty without a model."""
+        if self.params_model is None:
+            return []
+        from ._params import unknown_parameters
+
+        _, own = Scope.split_parameters(rule_parameters)
+        own.pop(RULE_PARAMETER, None)
+        return unknown_parameters(self.params_model, own)
+
+    def configure(self, rule_parameters: Mapping[str, Any]) -> Prepared:
+        """The rule as a Config rule's parameters set it up: scope overrides (``RegionIdsScope``
+        and the other scope fields, docs/scope.md) applied to the declared scope, the rest
+        parsed as the rule's Params. Remembered per distinct parameters, so a warm instance
+        validates them once; a failure is never remembered.
+
+        Example::
+
+            prepared = rule.configure({"imageIds": "m-1", "RegionIdsScope": "cn-hangzhou"})
+            prepared.overridden         # ('RegionIdsScope',)
+        """
+        try:
+            key: tuple[tuple[str, Any], ...] | None = tuple(rule_parameters.items())
+            prepared = self._prepared.get(key)  # type: ignore[arg-type]
+        except TypeError:  # an unhashable value (a list from a test): configure every time
+            key, prepared = None, None
+        if prepared is None:
+            overrides, own = Scope.split_parameters(rule_parameters)
+            own.pop(RULE_PARAMETER, None)
+            prepared = Prepared(
+                self,
+                self._overridden_scope(overrides),
+                self.parse_params(own),
+                tuple(sorted(overrides)),
+            )
+            if key is not None:
+                if len(self._prepared) >= _PREPARED_KEPT:
+                    self._prepared.clear()
+                self._prepared[key] = prepared
+        return prepared
+
+    def _overridden_scope(self, overrides: Mapping[str, Any]) -> Scope:
+        """The declared scope with the rule parameters' scope fields applied. An override may
+        narrow or re-aim the scope, but never add a resource type the rule was not written for
+        (an ECS instance rule must not run on RAM users)."""
+        scope = self.scope.override(overrides)
+        foreign = [t for t in scope.resource_types if t not in self.resource_types]
+        if foreign:
+            raise ScopeError(
+                f"rule {self.name!r}: rule parameter ResourceTypesScope names "
+                f"{', '.join(foreign)}, which the rule does not evaluate; it is written for "
+                f"{', '.join(self.resource_types)}"
+            )
+        return scope
+
+    def evaluate(
+        self, resource: Resource, params: Any, ctx: Context | None, ordering: int | None = None
+    ) -> list[Evaluation]:
+        """Run the function on ``resource`` and normalise what it returns into evaluations,
+        completed with the resource's region and account and the event's ordering timestamp
+        (``ctx``'s, else ``ordering``; without either it stays unset).
+
+        Raises :class:`EvaluationError` (chained to the original exception) if the function
+        raises or returns something that is not a compliance result.
+        """
+        evaluate = self._evaluate
+        assert evaluate is not None  # checked at definition
+        try:
+            offered = {"resource": resource, "params": params, "ctx": ctx}
+            result = evaluate(**{name: offered[name] for name in self._wants})
+            if ctx is not None:
+                ordering = ctx.ordering_timestamp
+            evaluations = normalise(result, resource, ordering)
+        except EvaluationError as exc:
+            raise EvaluationError(
+                f"rule {self.name!r} on {resource.type} {resource.id}: {exc}"
+            ) from None
+        except EventError:  # the event's own data is unreadable (tags parsed on first read)
+            raise
+        except Exception as exc:
+            # Chained to a masked stand-in: a traceback prints the cause's own message too.
+            raise EvaluationError(
+                f"rule {self.name!r} ({self._raised_at(exc)}) raised {type(exc).__name__} "
+                f"on {resource.type} {resource.id}: {redact(exc)}"
+            ) from masked_cause(exc)
+        return evaluations
+
+    def _raised_at(self, exc: BaseException) -> str:
+        """``file:line`` in the rule's own code where ``exc`` passed last: the deepest frame in
+        the rule function's file, else outside rulekit, else the rule's definition."""
+        code = getattr(self.func, "__code__", None)
+        own_file = code.co_filename if code is not None else None
+        own = outside = None
+        tb = exc.__traceback__
+        while tb is not None:
+            filename = tb.tb_frame.f_code.co_filename
+            if filename == own_file:
+                own = f"{filename}:{tb.tb_lineno}"
+            elif not filename.startswith(_PACKAGE_DIR):
+                outside = f"{filename}:{tb.tb_lineno}"
+            tb = tb.tb_next
+        return own or outside or self.location
+
+    def __repr__(self) -> str:
+        return f"Rule({self.name!r}, resource_types={list(self.resource_types)!r})"
+
+
+def _doc(func: Callable[..., Any] | None) -> str | None:
+    doc = inspect.getdoc(func) if func is not None else None
+    return doc.strip().splitlines()[0] if doc else None
+
+
+def rule(
+    *,
+    resource_type: str | None = None,
+    resource_types: Sequence[str] | None = None,
+    params: type[Params] | None = None,
+    scope: Scope | Mapping[str, Any] | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    risk_level: int = 2,
+    triggers: Sequence[str] | str | None = None,
+    frequency: str | None = None,
+) -> Callable[[Callable[..., Any]], Rule]:
+    """Declare a Cloud Config custom rule. See the module docstring for an example.
+
+    ``name`` defaults to the function name with ``_`` replaced by ``-``. ``triggers`` defaults to
+    change notifications (scheduled when only ``frequency`` is given); a scheduled rule without a
+    frequency runs every ``TwentyFour_Hours``.
+    """
+    types: list[str] = []
+    if resource_type is not None:
+        types.append(resource_type)
+    if resource_types is not None:
+        if isinstance(resource_types, str):
+            resource_types = [resource_types]
+        types.extend(resource_types)
+
+    def decorate(func: Callable[..., Any]) -> Rule:
+        if isinstance(func, Rule):
+            raise RuleDefinitionError(f"rule {func.name!r} is decorated with @rule twice")
+        return Rule(
+            func,
+            # A rule decorated inside a function (a test, a factory) is not its module's rule.
+            module_level="<locals>" not in func.__qualname__,
+            name=name or func.__name__.replace("_", "-"),
+            resource_types=types,
+            params=params,
+            scope=scope,
+            description=description,
+            risk_level=risk_level,
+            triggers=triggers,
+            frequency=frequency,
+        )
+
+    return decorate

@@ -1,0 +1,308 @@
+"""Periodic sweeps: a ScheduledNotification without a configuration item evaluates every resource
+of the rule's types in the account (or, with an aggregator, in its member accounts).
+
+Resources are listed a page at a time (ListDiscoveredResources, MaxResults/NextToken), their
+configurations fetched with bounded concurrency (GetDiscoveredResource), and each one goes
+through the dispatcher's own ``evaluate`` (the same scope check and assembly as a change event).
+Evaluations stream into delivery as they are produced, so memory stays flat however large the
+account is. The invocation's remaining time bounds the work itself, not only its submission:
+a resource is not started (nor evaluated after its fetch) once only the reserve is left, work
+still running then is left behind, and the sweep flushes and reports what was not evaluated.
+
+The listing returns retained resources only (ResourceDeleted=1, the platform's default). Results
+of resources deleted since the last run are cleared by DeleteMode when it is on; without it, the
+resources deleted in the last ``deleted_lookback_days`` are listed too and reported
+NOT_APPLICABLE (docs/sweeps.md).
+
+Only ListDiscoveredResources' profiles carry the resource group. An aggregator sweep takes it from
+the fetched configuration; where nothing gives it, a resource group scope cannot be decided and
+the resource is INSUFFICIENT_DATA, counted as ``scopeUndecided`` (docs/scope.md).
+
+Bad input does not stop a sweep (docs/sweeps.md): a configuration that cannot be fetched or
+parsed, or a scope that cannot be checked (the folders of an account that left the resource
+directory), is INSUFFICIENT_DATA and counted as an error; a rule that raises on one resource is
+counted and logged with the resource id, and the others go on.
+
+Example::
+
+    sweep = Sweep(prepared, ctx, SweepOptions(concurrency=4), config=config_api,
+                  judge=dispatcher.judge, folders=None, deadline=Deadline(None))
+    failure = sweep.run(delivery, result)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from ._config_api import ConfigApi, DiscoveredPage
+from ._dispatcher import Outcome, verdict
+from ._errors import ApiError, EventError, RulekitError, ScopeError
+from ._evaluation import Compliance
+from ._redact import shown
+from ._resource import Resource
+from ._settings import SweepOptions
+from ._tags import parse_tags
+
+if TYPE_CHECKING:
+    from ._context import Context
+    from ._deadline import Deadline
+    from ._delivery import Delivery
+    from ._dispatcher import InvocationResult, Prepared
+    from ._scope import FolderResolver
+
+#: How a resource is judged once it has its configuration: Dispatcher.judge (scope, the rule,
+#: evaluation hooks), given (prepared, resource, ctx).
+Judge = Callable[["Prepared", Resource, "Context | None"], Outcome]
+
+__all__ = ["Sweep", "SweepOptions"]
+
+log = logging.getLogger("rulekit.sweep")
+
+
+def resource_from_profile(profile: Any) -> Resource:
+    """A Resource (without configuration) from a DiscoveredResourceProfileList entry."""
+    if not isinstance(profile, dict):
+        raise EventError(f"a resource profile is not an object: {shown(profile)}")
+    rid, rtype, region = (profile.get(k) for k in ("ResourceId", "ResourceType", "Region"))
+    if not rid or not rtype or not region:
+        raise EventError(
+            f"a resource profile lacks ResourceId, ResourceType or Region: {sorted(profile)}"
+        )
+    account = profile.get("AccountId")
+    return Resource(
+        id=str(rid),
+        type=str(rtype),
+        region=str(region),
+        account_id=str(account) if account not in (None, "") else "",
+        name=profile.get("ResourceName") or None,
+        status=profile.get("ResourceStatus") or None,
+        # Only ListDiscoveredResources carries it; "" there means the resource has no group,
+        # while an absent key (the aggregator's listing) leaves it unknown until the fetch.
+        resource_group_id=_text(profile.get("ResourceGroupId")),
+        tags=parse_tags(profile.get("Tags")),
+        creation_time=profile.get("ResourceCreationTime"),
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+_DAY_MS = 24 * 3600 * 1000
+
+
+class _FolderLookups:
+    """The dispatcher's folder resolver, asked once per account and sweep however many workers
+    ask at once; a failed lookup is remembered for the sweep, so an account that left the
+    resource directory costs one GetAccount, not one per resource."""
+
+    def __init__(self, folders: FolderResolver) -> None:
+        self._folders = folders
+        self._lock = threading.Lock()
+        self._per_account: dict[str, threading.Lock] = {}
+        self._found: dict[str, frozenset[str] | str] = {}  # folders, or why the lookup failed
+
+    def __call__(self, account_id: str) -> frozenset[str]:
+        with self._lock:
+            lock = self._per_account.setdefault(account_id, threading.Lock())
+        with lock:
+            found = self._found.get(account_id)
+            if found is None:
+                try:
+                    found = self._folders(account_id)
+                except RulekitError as exc:
+                    found = str(exc)
+                self._found[account_id] = found
+        if isinstance(found, str):
+            raise ScopeError(f"the folders of account {account_id} are unknown: {found}")
+        return found
+
+
+class Sweep:
+    """One sweep of the account for one prepared rule: ``config`` lists the resources and fetches
+    their configurations, ``judge`` evaluates each one, ``folders`` resolves folder scopes and
+    ``deadline`` bounds the work."""
+
+    def __init__(
+        self,
+        prepared: Prepared,
+        ctx: Context,
+        options: SweepOptions,
+        *,
+        config: ConfigApi,
+        judge: Judge,
+        folders: FolderResolver | None,
+        deadline: Deadline,
+    ) -> None:
+        self.config = config
+        self.judge = judge
+        self.deadline = deadline
+        self.prepared = prepared
+        self.ctx = ctx
+        self.options = options
+        scope = prepared.scope
+        # The aggregator's listing carries no resource group: that part is judged after the
+        # fetch, from the configuration (see fetch_configuration).
+        self._precheck = (
+            replace(scope, resource_group_ids=(), exclude_resource_group_ids=())
+            if options.aggregator_id
+            else scope
+        )
+        self._folders = _FolderLookups(folders) if folders is not None else None
+
+    def run(self, delivery: Delivery, result: InvocationResult) -> RulekitError | None:
+        """Evaluate and stream out every listed resource. Returns the error that ended the
+        listing early (the evaluated resources are in ``delivery`` all the same), or None."""
+        pages = self._pages()
+        deadline = self.deadline
+        listed, listing_done = 0, False
+        totals: dict[bool, int | None] = {}  # listing (deleted or not) -> its TotalCount
+        failure: RulekitError | None = None
+        in_flight: set[Future[Outcome | None]] = set()
+        concurrency = max(1, self.options.concurrency)
+        window = concurrency * 4
+        # Not a with-block: leaving one waits for every thread, and a rule still running when
+        # the time is up must not hold the invocation past its end.
+        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="rulekit-sweep")
+        try:
+            stopped = False
+            for deleted, page in pages:
+                totals[deleted] = page.total if page.total is not None else totals.get(deleted)
+                for profile in page.profiles:
+                    if self._out_of_time():
+                        stopped = True
+                        break
+                    listed += 1
+                    in_flight.add(pool.submit(self._one, profile))
+                    if len(in_flight) >= window:
+                        done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                        self._collect(done, delivery, result)
+                if stopped:
+                    break
+            listing_done = not stopped
+        except RulekitError as exc:  # the listing failed for good: deliver what was evaluated
+            failure = exc
+        finally:
+            # Wait for the work in flight only until the reserve: what has not finished by then
+            # is left behind (a thread cannot be stopped) and counted as not evaluated.
+            left = deadline.remaining() - self.options.reserve
+            done, in_flight = wait(in_flight, timeout=None if left == math.inf else max(0, left))
+            self._collect(done, delivery, result)
+            pool.shutdown(wait=False, cancel_futures=True)
+        # Of the listings begun (deleted resources not yet listed are not counted).
+        counts = [count for count in totals.values() if count is not None]
+        total = sum(counts) if totals and len(counts) == len(totals) else None
+        self._report(result, listed, total, listing_done, failure)
+        return failure
+
+    def _pages(self) -> Iterator[tuple[bool, DiscoveredPage]]:
+        """(deleted, page): the retained resources, then those deleted in the lookback window
+        unless DeleteMode clears their stale results anyway."""
+        scope = self.prepared.scope
+        types = scope.resource_types or self.prepared.rule.resource_types
+        aggregator = self.options.aggregator_id
+        for page in self.config.list_discovered_resources(
+            types, scope.region_ids, aggregator_id=aggregator
+        ):
+            yield False, page
+        if self.options.delete_mode or self.options.deleted_lookback_days <= 0:
+            return
+        now = int(time.time() * 1000)
+        window = (now - self.options.deleted_lookback_days * _DAY_MS, now)
+        for page in self.config.list_discovered_resources(
+            types, scope.region_ids, aggregator_id=aggregator, deleted=True, updated_between=window
+        ):
+            yield True, page
+
+    def _out_of_time(self) -> bool:
+        return self.deadline.remaining() <= self.options.reserve
+
+    def _report(
+        self,
+        result: InvocationResult,
+        listed: int,
+        total: int | None,
+        listing_done: bool,
+        failure: RulekitError | None,
+    ) -> None:
+        evaluated = result.resources
+        result.complete = listing_done and failure is None and evaluated == listed
+        if result.complete:
+            return
+        if total is not None:
+            result.remaining = max(0, total - evaluated)
+        else:
+            result.remaining = listed - evaluated if listing_done else None
+        why = f"the listing failed ({failure})" if failure else "out of time"
+        log.warning(
+            "rule %s: sweep stopped (%s) with %.1fs left; %s resource(s) not evaluated",
+            self.prepared.rule.name,
+            why,
+            self.deadline.remaining(),
+            "an unknown number of" if result.remaining is None else result.remaining,
+        )
+
+    def _collect(
+        self, done: set[Future[Outcome | None]], delivery: Delivery, result: InvocationResult
+    ) -> None:
+        for future in done:
+            outcome = future.result()  # (never raises: _one contains every error)
+            if outcome is not None:
+                result.add(outcome, delivery)
+
+    def _one(self, profile: Any) -> Outcome | None:
+        """Evaluate one listed resource (None: not started, the time ran out first). Whatever
+        goes wrong stays with this resource: it is counted and named, and the sweep goes on."""
+        if self._out_of_time():  # queued before the time ran out: leave it for the next sweep
+            return None
+        try:
+            resource = resource_from_profile(profile)
+        except RulekitError as exc:
+            log.error("skipping a listed resource: %s", exc)
+            return Outcome("(unreadable profile)", [], str(exc))
+        name = f"{resource.type} {resource.id}"
+        try:
+            return self._evaluated(profile, resource, name)
+        except RulekitError as exc:
+            log.error("%s: %s", name, exc)
+            return Outcome(name, [], str(exc))
+        except Exception as exc:  # a bug must not cost the other resources their results
+            log.exception("%s: unexpected error", name)
+            return Outcome(name, [], f"unexpected {type(exc).__name__}: {exc}")
+
+    def _evaluated(self, profile: Any, resource: Resource, name: str) -> Outcome | None:
+        resource.account_id = resource.account_id or (self.ctx.event.account_id or "")
+        if isinstance(profile, dict) and profile.get("ResourceDeleted") in (0, "0", False):
+            return self._verdict(resource, Compliance.NOT_APPLICABLE, "resource deleted")
+        try:
+            outside = self._precheck.why_out_of_scope(resource, self._folders)
+        except RulekitError as exc:  # e.g. GetAccount of an account that left the directory
+            log.error("%s: scope cannot be checked: %s", name, exc)
+            reason = f"scope cannot be checked: {exc}"
+            return self._verdict(resource, Compliance.INSUFFICIENT_DATA, reason, error=str(exc))
+        if outside is None:
+            try:
+                resource = self.config.fetch_configuration(
+                    resource, aggregator_id=self.options.aggregator_id
+                )
+            except (ApiError, EventError) as exc:
+                log.error("%s: configuration unavailable: %s", name, exc)
+                reason = f"configuration unavailable: {exc}"
+                return self._verdict(resource, Compliance.INSUFFICIENT_DATA, reason, error=str(exc))
+            if self._out_of_time():  # the fetch took the last of the time
+                return None
+        ctx = self.ctx.for_resource(resource)
+        return self.judge(self.prepared, resource, ctx)
+
+    def _verdict(
+        self, resource: Resource, compliance: Compliance, why: str, error: str | None = None
+    ) -> Outcome:
+        """The sweep's own verdict on a resource the rule cannot judge, completed for delivery."""
+        return verdict(resource, compliance, why, self.ctx.ordering_timestamp, error=error)
