@@ -11,6 +11,8 @@
 | RULEKIT_SWEEP_RESERVE | 5 | seconds a sweep keeps for its final flush |
 | RULEKIT_AGGREGATOR_ID | | sweep an account group (aggregator) instead of the account |
 | RULEKIT_DELETE_MODE | false | send DeleteMode on a sweep that evaluated everything |
+| RULEKIT_CONTINUE | false | hand an unfinished sweep to a new async invocation (docs/sweeps.md) |
+| RULEKIT_CONTINUE_MAX_LINKS | 50 | invocations one chained sweep may take, the first included |
 | RULEKIT_ASSUME_ROLE_NAME | ResourceDirectoryAccountAccessRole | role assumed in member accounts |
 
 Example::
@@ -47,6 +49,10 @@ class SweepOptions(NamedTuple):
     reserve: float = 5.0
     delete_mode: bool = False
     deleted_lookback_days: int = 7
+    #: Hand what is left at the deadline to a new asynchronous invocation (needs
+    #: fc:InvokeFunction on the function itself), at most ``max_links`` invocations in all.
+    continue_sweep: bool = False
+    max_links: int = 50
 
 
 class SettingError(ConfigurationError):
@@ -127,6 +133,8 @@ class Settings(NamedTuple):
                     zero_means_off=True,
                 )
             ),
+            continue_sweep=_flag(env, "RULEKIT_CONTINUE"),
+            max_links=int(_number(env, "RULEKIT_CONTINUE_MAX_LINKS", 50, minimum=2, integer=True)),
         )
         if sweep.deleted_lookback_days > MAX_DELETED_LOOKBACK_DAYS:
             raise SettingError(

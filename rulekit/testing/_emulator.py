@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .._credentials import Credentials
 from ._faults import ApiCallError, ApiFailure, Delay, Drop, Fault, Pass
+from ._fc import FC_PATH_PREFIX, FunctionService
 from ._signature import authenticate
 from ._store import ResourceStore
 
@@ -82,20 +83,8 @@ class Call:
         return self.status == 200 and processed
 
 
-_COMMON = {
-    "Format",
-    "Version",
-    "AccessKeyId",
-    "SignatureMethod",
-    "Timestamp",
-    "SignatureVersion",
-    "SignatureNonce",
-    "Signature",
-    "SecurityToken",
-    "SignatureType",
-    "Action",
-    "RegionId",
-}
+_COMMON = {"Format", "Version", "AccessKeyId", "SignatureMethod", "Timestamp", "SignatureVersion"}
+_COMMON |= {"SignatureNonce", "Signature", "SecurityToken", "SignatureType", "Action", "RegionId"}
 
 
 class ConfigEmulator:
@@ -123,6 +112,8 @@ class ConfigEmulator:
 
         register(self)
         self._builtin_handlers = dict(self._handlers)
+        #: Function Compute's asynchronous InvokeFunction (chained sweeps, testing/_fc.py).
+        self.fc = FunctionService(self)
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self, port: int = 0) -> ConfigEmulator:
@@ -230,6 +221,7 @@ class ConfigEmulator:
             self._always.clear()
             self._handlers = dict(self._builtin_handlers)
             self.store = ResourceStore()
+        self.fc.reset()
 
     def issue_credentials(self, account_id: str) -> Credentials:
         """New STS credentials for ``account_id`` (what AssumeRole hands out), accepted from now
@@ -372,7 +364,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         split = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode("utf-8") if length else ""
+        raw = self.rfile.read(length) if length else b""
+        if split.path.startswith(FC_PATH_PREFIX):  # ROA-style FC, not an RPC action
+            query = dict(parse_qsl(split.query, keep_blank_values=True))
+            status, answer = self.owner.fc.serve(self.command, split.path, query, self.headers, raw)
+            return self._answer(status, json.dumps(answer).encode() if answer else b"")
+        body = raw.decode("utf-8")
         params = dict(parse_qsl(split.query, keep_blank_values=True))
         params.update(parse_qsl(body, keep_blank_values=True))
         status, payload, call, fault = self.owner.process(split.path, params)
@@ -382,7 +379,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if isinstance(fault, (Drop, Delay)) and status == 0:
             self.close_connection = True
             return
-        data = json.dumps(payload).encode()
+        self._answer(status, json.dumps(payload).encode())
+
+    def _answer(self, status: int, data: bytes) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json;charset=utf-8")
