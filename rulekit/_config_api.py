@@ -130,13 +130,15 @@ class ConfigApi:
         page_size: int = 100,
         deleted: bool = False,
         updated_between: tuple[int, int] | None = None,
+        next_token: str | None = None,
     ) -> Iterator[DiscoveredPage]:
         """Every page of ListDiscoveredResources (or ListAggregateDiscoveredResources with
         ``aggregator_id``), following NextToken; fetched one page at a time.
 
         The platform lists retained resources unless asked for deleted ones (``ResourceDeleted``
         1, its default, or 0); ``updated_between`` is the (start, end) of the update time in ms,
-        at most 30 days apart. Only the non-aggregate profiles carry ``ResourceGroupId``."""
+        at most 30 days apart. Only the non-aggregate profiles carry ``ResourceGroupId``.
+        ``next_token`` starts at a later page (a chained sweep's next link)."""
         action = "ListAggregateDiscoveredResources" if aggregator_id else "ListDiscoveredResources"
         params: dict[str, Any] = {
             "ResourceTypes": ",".join(resource_types),
@@ -149,8 +151,9 @@ class ConfigApi:
             params["AggregatorId"] = aggregator_id
         if updated_between is not None:
             params["StartUpdateTimestamp"], params["EndUpdateTimestamp"] = updated_between
-        token: str | None = None
+        token = next_token
         while True:
+            sent = token
             body = self.call(action, {**params, "NextToken": token})
             profiles = _member(body, "DiscoveredResourceProfiles", action)
             items = profiles.get("DiscoveredResourceProfileList") or []
@@ -159,16 +162,19 @@ class ConfigApi:
             yield DiscoveredPage(
                 list(items) if isinstance(items, list) else [],
                 total if isinstance(total, int) else None,
+                sent,
             )
             if not token:
                 return
 
 
 class DiscoveredPage(NamedTuple):
-    """One page of discovered resource profiles, with the listing's TotalCount if given."""
+    """One page of discovered resource profiles, with the listing's TotalCount if given and
+    the NextToken that fetched it (None: the first page)."""
 
     profiles: list[Any]
     total: int | None
+    token: str | None = None
 
 
 def _member(body: dict[str, Any], key: str, action: str, what: str = "") -> dict[str, Any]:

@@ -104,6 +104,20 @@ class Delivery:
             self._send(self._buffer, delete_mode=False)
             self._buffer = []
 
+    @property
+    def pending(self) -> list[dict[str, Any]]:
+        """The evaluations queued for the next batch (wire form)."""
+        return list(self._buffer)
+
+    def resume(self, wires: list[dict[str, Any]]) -> None:
+        """Queue evaluations already in wire form (what a chained sweep's previous link handed
+        over), batched like any others."""
+        for wire in wires:
+            self._buffer.append(wire)
+            if len(self._buffer) >= self.batch_size:
+                self._send(self._buffer, delete_mode=False)
+                self._buffer = []
+
     def _send(self, batch: list[dict[str, Any]], *, delete_mode: bool) -> None:
         self.calls += 1
         try:
@@ -118,19 +132,28 @@ class Delivery:
                     code="rulekit.SinkError",
                 ) from None
         except ApiError as error:
+            # Every id, not a sample: the log is what is left of them (no token in it).
             log.error(
-                "could not deliver %d evaluation(s) after %d attempt(s): %s",
+                "could not deliver %d evaluation(s) after %d attempt(s): %s; resources: %s",
                 len(batch),
                 error.attempts,
                 error,
+                ", ".join(
+                    f"{w['complianceResourceType']} {w['complianceResourceId']}" for w in batch
+                ),
             )
             self._failed.append((batch, error))
         else:
             self.delivered += len(batch)
 
-    def close(self, *, delete_mode: bool = False) -> None:
+    def close(self, *, delete_mode: bool = False, hand_over: bool = False) -> list[dict[str, Any]]:
         """Send what is buffered; ``delete_mode`` goes on this last call only (a sweep that
-        evaluated everything). Raises :class:`DeliveryError` if any batch was not delivered."""
+        evaluated everything). Raises :class:`DeliveryError` if any batch was not delivered.
+        ``hand_over``: the partial last batch is not sent but returned (a chained sweep's next
+        link sends it), unless a batch was lost: then it is sent and the error raised."""
+        if hand_over and not self._failed and not self._unreportable:
+            batch, self._buffer = self._buffer, []
+            return batch
         if self._buffer or delete_mode:
             batch, self._buffer = self._buffer, []
             # DeleteMode is only safe when every earlier batch landed: otherwise it would delete
@@ -156,3 +179,4 @@ class Delivery:
                 delivered=self.delivered,
                 errors=[error for _, error in self._failed],
             )
+        return []

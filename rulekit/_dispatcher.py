@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from pluggy import HookRelay
 
     from ._calls import CloudApi
+    from ._continuation import Chain
     from ._settings import SweepOptions
 
 __all__ = [
@@ -73,6 +74,8 @@ class InvocationResult:
     #: Resources reported INSUFFICIENT_DATA because their scope could not be decided (their
     #: resource group is unknown, docs/scope.md).
     undecided: int = 0
+    #: A chained sweep's link: chain id, link number, chain totals, next link (docs/sweeps.md).
+    chain: dict[str, Any] | None = None
 
     def add(self, outcome: Outcome, delivery: Delivery) -> None:
         """Deliver and count what evaluating one resource produced."""
@@ -117,6 +120,8 @@ class InvocationResult:
             out["failures"] = list(self.failures)
         if self.delete_mode:
             out["deleteMode"] = True
+        if self.chain:
+            out["chain"] = self.chain
         return out
 
 
@@ -206,7 +211,9 @@ class Dispatcher:
         api: CloudApi | None = None,
         sweep: SweepOptions | None = None,
         hooks: HookRelay | None = None,
+        chain: Chain | None = None,  # a chained sweep's link (RULEKIT_CONTINUE)
     ) -> None:
+        self.chain = chain
         self.rules = rules if isinstance(rules, RuleSet) else RuleSet(rules)
         self.config = config
         self.folders = folders
@@ -235,6 +242,7 @@ class Dispatcher:
         delivery = Delivery(sink)
         failure: RulekitError | None = None
         resource = event.resource
+        chain, sweep = self.chain, None
         if resource is None:
             from ._settings import SweepOptions
             from ._sweep import Sweep
@@ -250,9 +258,14 @@ class Dispatcher:
                 judge=self.judge,
                 folders=self.folders,
                 deadline=self.deadline,
+                start=chain.start if chain else None,
+                deleted_window=chain.deleted_window if chain else None,
             )
+            if chain is not None:
+                chain.resume(delivery)  # what the previous link left to send
             failure = sweep.run(delivery, result)  # listing failed: deliver, then fail
-            result.delete_mode = options.delete_mode and result.complete and result.errors == 0
+            clean = result.complete and result.errors == 0 and (chain is None or chain.clean)
+            result.delete_mode = options.delete_mode and clean
         else:
             if event.oversize:
                 # An account group's rule gets its member accounts' events: their resources are
@@ -272,8 +285,12 @@ class Dispatcher:
                 else None
             )
             result.add(self.judge(prepared, resource, ctx, event.ordering_timestamp), delivery)
+        handed_over = False
         try:
-            delivery.close(delete_mode=result.delete_mode)
+            if chain is not None and sweep is not None:  # a chained sweep's link hands over
+                handed_over = chain.hand_over(sweep, result, delivery, failure)
+            if not handed_over:
+                delivery.close(delete_mode=result.delete_mode)
         except DeliveryError as error:
             # One error that states everything lost: what was not delivered, and what the
             # sweep never evaluated (a failed listing, the time running out).
@@ -283,6 +300,8 @@ class Dispatcher:
             raise
         finally:
             result.delivered, result.calls = delivery.delivered, delivery.calls
+            if chain is not None:
+                result.chain = chain.summary(result, handed_over)
         if log.isEnabledFor(logging.INFO):  # the arguments cost more than the check
             log.info(
                 "rule %s: %d resource(s), %d evaluation(s) %s delivered in %d "

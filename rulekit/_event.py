@@ -29,6 +29,7 @@ from ._resource import Resource, recorded_resource_group
 
 __all__ = [
     "CHANGE_NOTIFICATION",
+    "CONTINUATION_KEY",
     "MESSAGE_TYPES",
     "SCHEDULED_NOTIFICATION",
     "ConfigEvent",
@@ -43,6 +44,9 @@ _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 CHANGE_NOTIFICATION = "ConfigurationItemChangeNotification"
 SCHEDULED_NOTIFICATION = "ScheduledNotification"
 MESSAGE_TYPES = (CHANGE_NOTIFICATION, SCHEDULED_NOTIFICATION)
+#: The member of a chained sweep's continuation event (rulekit/_continuation.py); Cloud Config's
+#: events never carry it.
+CONTINUATION_KEY = "rulekitContinuation"
 
 
 @dataclass(slots=True)
@@ -69,6 +73,11 @@ class ConfigEvent:
     @property
     def periodic(self) -> bool:
         return self.message_type == SCHEDULED_NOTIFICATION
+
+    @property
+    def continuation(self) -> bool:
+        """True for a chained sweep's hand-over to this function, not Cloud Config's event."""
+        return CONTINUATION_KEY in self.raw
 
 
 def _load_json(value: Any, what: str, where: str | None = None) -> Any:

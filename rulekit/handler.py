@@ -8,6 +8,8 @@ Configuration (environment variables of the function, read on every invocation):
 - ``RULEKIT_CONFIG_ENDPOINT`` / ``RULEKIT_ENDPOINT``: endpoint overrides (docs/delivery.md).
 - ``RULEKIT_API_TIMEOUT`` (seconds, default 10), ``RULEKIT_MAX_ATTEMPTS`` (default 5),
   ``RULEKIT_RETRY_BASE_DELAY`` / ``RULEKIT_RETRY_MAX_DELAY`` (seconds, default 0.2 / 5).
+- ``RULEKIT_CONTINUE``: a sweep left unfinished at the deadline continues in a new
+  asynchronous invocation of this function (docs/sweeps.md).
 
 Credentials come from ``context.credentials`` (Python 3.10 runtimes) or the
 ``ALIBABA_CLOUD_*`` environment variables (Python 3.12). Any error is raised, so FC records the
@@ -26,7 +28,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _redact
 from ._api import ApiClient
@@ -41,6 +43,9 @@ from ._errors import CredentialsError
 from ._event import ConfigEvent, decode_event
 from ._plugins import ENV_LOAD_PLUGINS, Plugins
 from ._settings import Settings
+
+if TYPE_CHECKING:
+    from ._continuation import Chain, Invoker
 
 __all__ = ["handler", "run"]
 
@@ -104,9 +109,10 @@ def run(
     deadline = Deadline.from_context(context, started=started)
     plugins = plugins or _plugins(env)
     decoded = decode_event(event)
+    chain = _chain(decoded, settings)  # a malformed continuation fails here, before any work
     # Its result token stays masked until the invocation ends, however many others start.
     with _redact.holding(decoded.result_token):
-        return _invoke(decoded, context, env, settings, deadline, plugins)
+        return _invoke(decoded, context, env, settings, deadline, plugins, chain)
 
 
 def _invoke(
@@ -116,6 +122,7 @@ def _invoke(
     settings: Settings,
     deadline: Deadline,
     plugins: Plugins,
+    chain: Chain | None = None,
 ) -> dict[str, Any]:
     # bad rule selection, scope or parameters: nothing is sent, no client is built
     prepared = prepare(plugins.rules, decoded, settings.rule)
@@ -143,6 +150,8 @@ def _invoke(
             folders = DirectoryFolders(
                 client, endpoint, cache=_folders_cache.setdefault(endpoint, {})
             )
+    if chain is not None and settings.sweep.continue_sweep and credentials is not None:
+        chain.invoker = _invoker(context, env, credentials, deadline, settings)
     sink = plugins.hook.rulekit_delivery_sink(event=decoded, config=config)
     if sink is None:  # the built-in sink needs a Config client, so credentials were missing
         raise no_credentials or CredentialsError("no delivery sink and no credentials")
@@ -155,9 +164,45 @@ def _invoke(
         api=api,
         sweep=settings.sweep,
         hooks=plugins.hook,
+        chain=chain,
     )
     result = dispatcher.dispatch(decoded, sink=sink, fc_context=context, prepared=prepared)
     return result.to_dict()
+
+
+def _chain(decoded: ConfigEvent, settings: Settings) -> Chain | None:
+    """A periodic sweep's place in a chain: only with RULEKIT_CONTINUE or for a continuation
+    event (the chain module is not imported otherwise: the change path stays lean)."""
+    if not decoded.continuation and not (
+        decoded.resource is None and settings.sweep.continue_sweep
+    ):
+        return None
+    from ._continuation import Chain, read_continuation
+
+    return Chain(decoded, read_continuation(decoded), settings.sweep, None)
+
+
+def _invoker(
+    context: Any,
+    env: Mapping[str, str],
+    credentials: Credentials,
+    deadline: Deadline,
+    settings: Settings,
+) -> Invoker:
+    from ._continuation import invoker_for
+    from ._fc_api import FunctionApi
+
+    return invoker_for(
+        context,
+        env,
+        lambda endpoint: FunctionApi(
+            credentials,
+            endpoint,
+            retry=settings.retry,
+            deadline=deadline,
+            timeout=settings.api_timeout,
+        ),
+    )
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
