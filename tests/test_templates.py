@@ -37,7 +37,9 @@ def _rules(aggregate: bool) -> list:
     return [*rules, *GROUP.rules] if aggregate else rules
 
 
-def _deployment(aggregate=False, pack=None, conditions="function", python="3.10") -> Deployment:
+def _deployment(
+    aggregate=False, pack=None, conditions="function", python="3.10", chained=False
+) -> Deployment:
     return Deployment.from_rules(
         _rules(aggregate),
         packs=["ecs", "oss", "ram"],
@@ -45,6 +47,7 @@ def _deployment(aggregate=False, pack=None, conditions="function", python="3.10"
         runtime=f"python{python}",
         aggregator_id=AGGREGATOR if aggregate else None,
         compliance_pack=pack,
+        continue_sweeps=chained,
     )
 
 
@@ -67,6 +70,8 @@ MODES = [
     pytest.param({"aggregate": True}, id="aggregate"),
     pytest.param({"aggregate": True, "pack": "rulekit-pack"}, id="aggregate-pack"),
     pytest.param({"aggregate": True, "conditions": "platform"}, id="aggregate-conditions"),
+    pytest.param({"chained": True}, id="single-chained"),
+    pytest.param({"aggregate": True, "chained": True}, id="aggregate-chained"),
 ]
 
 
@@ -340,3 +345,49 @@ def test_the_function_enforces_account_scope_of_an_aggregate_rule(emulator, fc_c
     verdicts = {str(e["accountId"]): e["complianceType"] for e in emulator.evaluations}
     assert verdicts == {"111": "COMPLIANT", "999": "NOT_APPLICABLE"}
     assert all(r["delivered"] == 1 for r in results.values())
+
+
+class TestChainedSweeps:
+    """``export --continue-sweeps``: the function may invoke itself (fc:InvokeFunction on its
+    own ARN only) and is told to (RULEKIT_CONTINUE), in every format."""
+
+    GRANT = {
+        "Effect": "Allow",
+        "Action": ["fc:InvokeFunction"],
+        "Resource": [
+            "acs:fc:cn-hangzhou:*:functions/rulekit",
+            "acs:fc:cn-hangzhou:*:functions/rulekit/*",
+        ],
+    }
+
+    def test_the_policy_grants_invoking_itself_only_when_on(self):
+        assert self.GRANT in _deployment(chained=True).policy()["Statement"]
+        assert "fc:InvokeFunction" not in json.dumps(_deployment().policy())
+        assert "RULEKIT_CONTINUE" not in _deployment().environment
+
+    def test_terraform_carries_the_grant_and_the_setting(self):
+        bodies = terraform_resources(render(_deployment(chained=True), "terraform")["main.tf"])
+        policy = json.loads(
+            json.loads(bodies[("alicloud_ram_policy", "rulekit")]["policy_document"])
+        )
+        assert self.GRANT in policy["Statement"]
+        function = bodies[("alicloud_fcv3_function", "rulekit")]
+        assert function["environment_variables"]["RULEKIT_CONTINUE"] == '"true"'  # (HCL text)
+
+    def test_ros_carries_the_grant_and_the_setting(self):
+        ros = yaml.safe_load(render(_deployment(chained=True), "ros")["template.ros.yaml"])
+        (policy,) = ros["Resources"]["Role"]["Properties"]["Policies"]
+        assert self.GRANT in policy["PolicyDocument"]["Statement"]
+        variables = ros["Resources"]["Function"]["Properties"]["EnvironmentVariables"]
+        assert variables["RULEKIT_CONTINUE"] == "true"
+
+    def test_the_setting_it_writes_is_one_the_handler_reads(self):
+        from rulekit._settings import Settings
+
+        environment = _deployment(chained=True).environment
+        assert Settings.from_env(environment).sweep.continue_sweep is True
+
+    def test_without_a_periodic_function_rule_it_is_refused(self):
+        change_only = [r for r in PACKS.rules if "ScheduledNotification" not in r.triggers]
+        with pytest.raises(ConfigurationError, match="no exported function rule is periodic"):
+            Deployment.from_rules(change_only, continue_sweeps=True)

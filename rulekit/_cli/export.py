@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         aggregator_id=args.aggregator_id,
         compliance_pack=args.compliance_pack,
         member_role=args.member_role,
+        continue_sweeps=args.continue_sweeps,
     )
     assert args.format in FORMATS
     out = Path(args.output)
@@ -125,6 +126,12 @@ def add_parser(sub: Any) -> None:
         "--member-role",
         default="ResourceDirectoryAccountAccessRole",
         help="the role rules assume in member accounts (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--continue-sweeps",
+        action="store_true",
+        help="a periodic sweep past the function's timeout continues in a new async invocation "
+        "(sets RULEKIT_CONTINUE, grants fc:InvokeFunction on the function itself)",
     )
     parser.add_argument(
         "--package",

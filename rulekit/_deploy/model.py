@@ -172,6 +172,8 @@ class Deployment:
     compliance_pack: str | None = None
     #: The role the function assumes in member accounts (rules calling ``account_id=``).
     member_role: str = DEFAULT_MEMBER_ROLE
+    #: Chained sweeps (RULEKIT_CONTINUE): the function may invoke itself asynchronously.
+    continue_sweeps: bool = False
 
     @classmethod
     def from_rules(
@@ -253,6 +255,15 @@ class Deployment:
             DEFAULT_MEMBER_ROLE
         ):
             env.setdefault("RULEKIT_ASSUME_ROLE_NAME", deployment.member_role)
+        if deployment.continue_sweeps:
+            if not any(
+                SCHEDULED_NOTIFICATION in s.rule.triggers for s in deployment.function_rules
+            ):
+                raise ConfigurationError(
+                    "--continue-sweeps chains periodic sweeps, and no exported function rule "
+                    "is periodic"
+                )
+            env.setdefault("RULEKIT_CONTINUE", "true")
         return deployment
 
     @property
@@ -286,6 +297,13 @@ class Deployment:
                     "Action": ["sts:AssumeRole"],
                     "Resource": [f"acs:ram::*:role/{self.member_role}"],
                 }
+            )
+        if self.continue_sweeps:
+            # Only itself (FC 3.0's function ARN; "/*" for a version or alias, unverified). The
+            # account is not known at export time: any account's function of this name here.
+            arn = f"acs:fc:{self.region}:*:functions/{self.function_name}"
+            statements.append(
+                {"Effect": "Allow", "Action": ["fc:InvokeFunction"], "Resource": [arn, f"{arn}/*"]}
             )
         return {"Version": "1", "Statement": statements}
 
