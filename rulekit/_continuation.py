@@ -24,7 +24,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -36,7 +36,7 @@ from ._position import Position
 from ._redact import shown
 
 if TYPE_CHECKING:
-    from ._delivery import Delivery
+    from ._delivery import Delivery, Sink
     from ._dispatcher import InvocationResult
     from ._event import ConfigEvent
     from ._settings import SweepOptions
@@ -152,6 +152,28 @@ def read_continuation(event: ConfigEvent) -> Continuation | None:
     )
 
 
+class _LaterLinkSink:
+    """A later link's sink: Cloud Config's result token is used again in another invocation,
+    and whether it stays valid there is not documented (a rejection may be ``Result: false``
+    or an error code): a failure says so, loudly, with the chain and link."""
+
+    def __init__(self, sink: Sink, chain_id: str, link: int) -> None:
+        self.sink, self.chain_id, self.link = sink, chain_id, link
+
+    def put(self, evaluations: Sequence[dict[str, Any]], *, delete_mode: bool = False) -> None:
+        try:
+            self.sink.put(evaluations, delete_mode=delete_mode)
+        except ApiError as error:
+            if not error.retryable:
+                error.args = (
+                    f"{error}; in link {self.link} of chained sweep {self.chain_id}, with the "
+                    "result token of the rule's first invocation: Cloud Config may have "
+                    "rejected it as expired (its lifetime is not documented)",
+                )
+                log.error("chain %s link %d: %s", self.chain_id, self.link, error)
+            raise
+
+
 class Invoker(NamedTuple):
     """How a link invokes its own function: FC's API, the function's name and qualifier."""
 
@@ -201,8 +223,12 @@ class Chain:
         return self.state is None or self.state.errors == 0
 
     def resume(self, delivery: Delivery) -> None:
-        """Queue what the previous link evaluated but left to this one to send."""
-        if self.state is not None and self.state.evaluations:
+        """Queue what the previous link evaluated but left to this one to send; a later link's
+        PutEvaluations errors say that the token is reused (it may be why they fail)."""
+        if self.state is None:
+            return
+        delivery.sink = _LaterLinkSink(delivery.sink, self.chain_id, self.link)
+        if self.state.evaluations:
             delivery.resume(self.state.evaluations)
 
     def summary(self, result: InvocationResult, handed_over: bool) -> dict[str, Any]:

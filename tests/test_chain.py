@@ -164,13 +164,23 @@ def test_a_refused_next_token_lists_again_and_skips_by_index(emulator, caplog):
     assert _delivered(emulator) == Counter({f"i-{n:05d}": 1 for n in range(800)})
 
 
-def test_a_rejected_token_in_a_later_link_fails_loudly_naming_what_was_evaluated(emulator, caplog):
+@pytest.mark.parametrize("answer", ["Result=false", "InvalidParameter.ResultToken"])
+def test_a_rejected_token_in_a_later_link_fails_loudly_naming_what_was_evaluated(
+    emulator, caplog, answer
+):
+    # How Cloud Config rejects an expired token is not documented: either answer is caught.
     _fill(emulator, 800)
     _link(emulator, json.dumps(scheduled_event()).encode())
     delivered_before = len(emulator.evaluations)
-    emulator.handle("config", "PutEvaluations", lambda params: {"Result": False})
+    if answer == "Result=false":
+        emulator.handle("config", "PutEvaluations", lambda params: {"Result": False})
+    else:
+        emulator.always("PutEvaluations", ApiFailure(400, answer, "The token is invalid."))
     assert len(emulator.fc.pending) == 1
-    with caplog.at_level(logging.ERROR), pytest.raises(DeliveryError, match="Result=false") as e:
+    with (
+        caplog.at_level(logging.ERROR),
+        pytest.raises(DeliveryError, match=f"{answer}.*lifetime is not documented") as e,
+    ):
         _link(emulator, emulator.fc.pending.popleft().payload)
     assert e.value.undelivered and len(emulator.evaluations) == delivered_before
     lost = {rid for _, rid in e.value.undelivered}
