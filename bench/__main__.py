@@ -23,7 +23,7 @@ BENCHMARKS = {
     "soak": soak.run,
     "chain": chain.run_chain,
 }
-DEFAULT = ["test_runner", "coldstart", "invocation", "sweep", "memory", "warm"]
+DEFAULT = ["test_runner", "coldstart", "invocation", "sweep", "memory", "chain", "warm"]
 
 
 def _machine() -> dict[str, Any]:

@@ -151,3 +151,30 @@ def test_the_signature_equals_the_sdks_for_generated_requests(query, extra, body
         "POST", path, query, headers, headers["x-acs-content-sha256"], TEST_CREDENTIALS
     )
     assert ours == expected
+
+
+def test_rulekit_sends_the_models_path_and_headers_as_the_sdk_does(emulator):
+    """The request's shape against the official model: the x-fc-* headers are
+    InvokeFunctionHeaders' wire names, and for the same call rulekit and the SDK send the same
+    path, qualifier, FC headers, content type and body."""
+    model_headers = set(
+        fc_models.InvokeFunctionHeaders(
+            x_fc_invocation_type="Async", x_fc_async_task_id="t", x_fc_log_type="None"
+        ).to_map()
+    )
+    assert fc_models.InvokeFunctionRequest(qualifier="q").to_map() == {"qualifier": "q"}
+    _sdk_invoke(_sdk_client(emulator), "rulekit", b"{}", x_fc_async_task_id="t-9", qualifier="v1")
+    FunctionApi(TEST_CREDENTIALS, emulator.url).invoke_async(
+        "rulekit", b"{}", qualifier="v1", task_id="t-10"
+    )
+    sdk, ours = emulator.fc.accepted
+
+    def fc_headers(invocation):
+        return {k: v for k, v in invocation.headers.items() if k.startswith("x-fc-")}
+
+    assert set(fc_headers(ours)) <= model_headers
+    assert set(fc_headers(ours)) == set(fc_headers(sdk))
+    assert fc_headers(ours)["x-fc-invocation-type"] == "Async"
+    for name in ("content-type", "x-acs-version", "x-acs-action"):
+        assert ours.headers[name] == sdk.headers[name]
+    assert (ours.function, ours.qualifier, ours.payload) == (sdk.function, sdk.qualifier, b"{}")

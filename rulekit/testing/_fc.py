@@ -57,6 +57,8 @@ class FunctionInvocation:
     status: int = 202
     code: str | None = None
     at: float = field(default_factory=time.time)
+    #: The request's headers, names lower-cased (Authorization and the token left out).
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 class FunctionService:
@@ -113,6 +115,11 @@ class FunctionService:
             payload=body,
             qualifier=query.get("qualifier"),
             task_id=headers.get("x-fc-async-task-id"),
+            headers={
+                k.lower(): v
+                for k, v in headers.items()
+                if k.lower() not in ("authorization", "x-acs-security-token")
+            },
         )
         try:
             if method != "POST" or match is None:
