@@ -259,6 +259,16 @@ class Chain:
         cut = sweep.cut
         if result.complete or cut is None or failure is not None or self.invoker is None:
             return False  # (a failed listing fails the link: FC retries it from its start)
+        if result.resources == 0:
+            # Not one resource fitted in this link (a reserve as long as the timeout): the next
+            # would start at the same place, and so on to the bound. Stop and say so instead.
+            log.error(
+                "chain %s: link %d evaluated nothing before its deadline (RULEKIT_SWEEP_RESERVE "
+                "too long for the function's timeout?); not handing over",
+                self.chain_id,
+                self.link,
+            )
+            return False
         if self.link >= self.options.max_links:
             log.error(
                 "chain %s: link %d is the last RULEKIT_CONTINUE_MAX_LINKS allows; "

@@ -191,6 +191,7 @@ class Sweep:
                 totals[deleted] = page.total if page.total is not None else totals.get(deleted)
                 for offset, profile in enumerate(page.profiles):
                     rid = profile.get("ResourceId") if isinstance(profile, dict) else None
+                    rid = None if rid is None else str(rid)
                     spot = Spot(deleted, first + offset, page.token, first, before, rid)
                     before = rid
                     if trail.skip(spot):

@@ -151,6 +151,17 @@ def test_the_chain_length_is_bounded_and_the_last_link_reports_the_rest(emulator
     assert all("DeleteMode" not in c.params for c in emulator.put_calls)
 
 
+def test_a_link_that_evaluated_nothing_does_not_hand_over(emulator, caplog):
+    _fill(emulator, 50)
+    with caplog.at_level(logging.ERROR, "rulekit.chain"):
+        summary = _link(
+            emulator, json.dumps(scheduled_event()).encode(), CHAINED._replace(reserve=100)
+        )
+    assert summary["resources"] == 0 and summary["remaining"] == 50
+    assert emulator.fc.invocations == []
+    assert any("evaluated nothing" in r.getMessage() for r in caplog.records)
+
+
 def test_a_refused_next_token_lists_again_and_skips_by_index(emulator, caplog):
     _fill(emulator, 800)
     first = _link(emulator, json.dumps(scheduled_event()).encode())
