@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._calls import DEFAULT_ROLE_NAME
-from .._dispatcher import RULE_PARAMETER
 from .._errors import ConfigurationError
 from .._event import SCHEDULED_NOTIFICATION
 from .._lint import api_calls
 from .._operators import PLATFORM_OPERATORS
-from .._rule import Rule
+from .._rule import RULE_PARAMETER, Rule
 
 __all__ = [
     "ACCOUNT_SCOPE",
