@@ -2,10 +2,10 @@
 API requests (JSON).
 
 Formats (docs/deploy.md):
-- ``terraform`` (terraform.py): ``main.tf``: providers (the FC region, and an aliased provider for the Config
-  region), the RAM role and policy, ``alicloud_fcv3_function``, one ``alicloud_config_rule`` (or
-  ``alicloud_config_aggregate_config_rule``) per rule, a compliance pack when asked, a variable
-  per required rule parameter.
+- ``terraform`` (terraform.py): ``main.tf``: providers (the FC region, and an aliased provider
+  for the Config region), the RAM role and policy, ``alicloud_fcv3_function``, one
+  ``alicloud_config_rule`` (or ``alicloud_config_aggregate_config_rule``) per rule, a compliance
+  pack when asked, a variable per required rule parameter.
 - ``ros``: ``template.ros.yaml``: ALIYUN::RAM::Role, ALIYUN::FC3::Function (code from OSS),
   ALIYUN::Config::Rule per rule, ALIYUN::Config::CompliancePack when asked. ROS has no aggregate
   rule type, so aggregate exports are refused.
