@@ -504,3 +504,20 @@ cases:
             ),
         )
         assert main(["test", str(tmp_path)]) == 0
+
+
+def test_a_reader_that_stops_reading_is_not_an_error_message():
+    # `rulekit list --format json | head`: before, "rulekit list: Broken pipe" on stderr.
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before rulekit writes anything
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "rulekit", "list", "--format", "json"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert done.stderr == "" and done.returncode == 141
