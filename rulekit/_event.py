@@ -84,10 +84,11 @@ def _load_json(value: Any, what: str, where: str | None = None) -> Any:
         return json.loads(value)
     except ValueError as exc:
         what = f"{what} of {where}" if where else what
-        msg = getattr(exc, "msg", str(exc))
-        pos = getattr(exc, "pos", None)
-        at = f" at position {pos}" if pos is not None else ""
-        raise EventError(f"{what} is not valid JSON: {msg}{at}") from None
+        if isinstance(exc, json.JSONDecodeError):
+            detail = f"{exc.msg}: line {exc.lineno} column {exc.colno}"
+        else:
+            detail = str(exc)
+        raise EventError(f"{what} is not valid JSON: {detail}") from None
     except RecursionError:  # hostile input: JSON nested deeper than the interpreter recurses
         what = f"{what} of {where}" if where else what
         raise EventError(f"{what} is nested too deeply to decode") from None

@@ -521,3 +521,15 @@ def test_a_reader_that_stops_reading_is_not_an_error_message():
     finally:
         os.close(write_end)
     assert done.stderr == "" and done.returncode == 141
+
+
+def test_an_event_file_that_is_not_json_is_named_with_line_and_column(tmp_path, capsys):
+    event = tmp_path / "bad.json"
+    event.write_text('{\n  "messageType": 1,\n  oops\n}')
+    assert main(["invoke", str(event)]) == 2
+    err = capsys.readouterr().err
+    assert f"{event}:3:3: not JSON: Expecting property name" in err
+    fixture = tmp_path / "case.rulekit.yaml"
+    fixture.write_text("rule: x\ncases: []\n")
+    assert main(["invoke", str(fixture)]) == 2
+    assert f"use: rulekit test {fixture}" in capsys.readouterr().err

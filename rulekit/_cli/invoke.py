@@ -47,14 +47,20 @@ def run(args: argparse.Namespace) -> int:
 
     path = Path(args.event)
     raw = read_limited(path, MAX_EVENT_BYTES, UsageError)  # (a path may be /dev/zero)
-    event: Any = raw
+    event: Any = raw  # the handler decodes the bytes, as on FC; parsed here to name the place
+    try:
+        parsed = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        hint = ""
+        if path.suffix in (".yaml", ".yml"):
+            hint = f"; to run a fixture file, use: rulekit test {path}"
+        raise UsageError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}{hint}") from None
+    except (ValueError, RecursionError) as exc:  # not UTF-8, or nested too deeply
+        raise UsageError(f"{path} is not a JSON event: {type(exc).__name__}") from None
+    if not isinstance(parsed, dict):
+        raise UsageError(f"{path} is not a JSON object")
     if args.params:
-        try:
-            event = json.loads(raw)
-        except ValueError as exc:
-            raise UsageError(f"{path} is not JSON: {exc}") from None
-        if not isinstance(event, dict):
-            raise UsageError(f"{path} is not a JSON object")
+        event = parsed
         given = parse_params(args.params)
         event["ruleParameters"] = {**_rule_parameters(event, path), **given}
     env = dict(os.environ)
