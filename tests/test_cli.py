@@ -533,3 +533,10 @@ def test_an_event_file_that_is_not_json_is_named_with_line_and_column(tmp_path, 
     fixture.write_text("rule: x\ncases: []\n")
     assert main(["invoke", str(fixture)]) == 2
     assert f"use: rulekit test {fixture}" in capsys.readouterr().err
+
+
+def test_rulekit_test_refuses_the_settings_the_handler_would_refuse(tmp_path, monkeypatch, capsys):
+    # Before: RULEKIT_MAX_ATTEMPTS=three passed every case locally; FC then raised at once.
+    monkeypatch.setenv("RULEKIT_MAX_ATTEMPTS", "three")
+    assert main(["test", str(tmp_path)]) == 2
+    assert "RULEKIT_MAX_ATTEMPTS" in capsys.readouterr().err
