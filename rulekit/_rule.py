@@ -209,7 +209,10 @@ class Rule:
         """The declared scope with the rule parameters' scope fields applied. An override may
         narrow or re-aim the scope, but never add a resource type the rule was not written for
         (an ECS instance rule must not run on RAM users)."""
-        scope = self.scope.override(overrides)
+        try:
+            scope = self.scope.override(overrides)
+        except ScopeError as exc:
+            raise ScopeError(f"rule {self.name!r}: rule parameters: {exc}") from None
         foreign = [t for t in scope.resource_types if t not in self.resource_types]
         if foreign:
             raise ScopeError(
