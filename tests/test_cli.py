@@ -313,10 +313,28 @@ class TestInvoke:
         event = str(DATA / "events" / "change-ecs-instance.json")
         assert main(["invoke", event]) == 2
         err = capsys.readouterr().err
+        # Only the rules written for the event's resource type are candidates.
         assert err.startswith(
-            f"rulekit invoke: {event} could be for any of 13 loaded rules; pass --rule NAME "
+            f"rulekit invoke: {event} could be for any of 7 loaded rules; pass --rule NAME "
             "(one of: ecs-cpu-min-count-limit, "
         )
+        assert "oss-" not in err and "ram-" not in err
+
+    def test_the_one_rule_for_the_events_resource_type_runs_without_rule(
+        self, tmp_path, monkeypatch, capsys
+    ):
+        from rulekit.testing import change_event
+
+        (tmp_path / "disk_rules.py").write_text(
+            "from rulekit import Compliance, rule\n\n"
+            "@rule(resource_type='ACS::ECS::Disk', name='disk-only')\n"
+            "def disk_only(resource):\n    return Compliance.NON_COMPLIANT, 'checked'\n"
+        )
+        monkeypatch.syspath_prepend(str(tmp_path))
+        event = tmp_path / "disk.json"
+        event.write_text(json.dumps(change_event("ACS::ECS::Disk", "d-1", {"Size": 40})))
+        assert main(["-p", "disk_rules", "invoke", str(event)]) == 0  # the ECS packs load too
+        assert json.loads(capsys.readouterr().out)["complianceResourceId"] == "d-1"
 
     def test_endpoint_delivers_with_put_evaluations(self, emulator, monkeypatch, capsys):
         for key in (

@@ -89,17 +89,33 @@ def run(args: argparse.Namespace) -> int:
         except RuleNotFoundError as exc:
             if args.rule or "cannot tell which rule" not in str(exc):
                 raise
-            names = ", ".join(sorted(r.name for r in plugins.rules))
-            raise UsageError(
-                f"{path} could be for any of {len(plugins.rules)} loaded rules; pass --rule NAME "
-                f"(one of: {names})"
-            ) from None
+            # On FC the rulekitRule parameter names the rule; here, the event's resource type
+            # may: run the one loaded rule written for it.
+            candidates = _rules_for(event, plugins.rules)
+            if len(candidates) != 1:
+                names = ", ".join(sorted(r.name for r in candidates or plugins.rules))
+                raise UsageError(
+                    f"{path} could be for any of {len(candidates or plugins.rules)} loaded "
+                    f"rules; pass --rule NAME (one of: {names})"
+                ) from None
+            env["RULEKIT_RULE"] = candidates[0].name
+            summary = handle(event, None, environ=env, plugins=plugins)
     print(
         f"rule {summary['rule']}: {summary['evaluations']} evaluation(s) "
         f"{summary['compliance']}" + (f", delivered to {args.endpoint}" if args.endpoint else ""),
         file=sys.stderr,
     )
     return 0
+
+
+def _rules_for(event: Any, rules: Any) -> list[Any]:
+    """The loaded rules written for the event's resource type (none for a periodic event)."""
+    from .._event import decode_event
+
+    resource = decode_event(event).resource
+    if resource is None:
+        return []
+    return [r for r in rules if resource.type in r.resource_types]
 
 
 def _check_oversize(event: Any, path: Path, env: dict[str, str]) -> None:
