@@ -2,7 +2,8 @@
 
 Sources, in order: the built-in plugin (``rulekit.builtins``); installed distributions declaring
 the ``rulekit`` entry-point group (``[project.entry-points.rulekit] ecs = "rulekit_ecs"``),
-filtered by env ``RULEKIT_LOAD_PLUGINS`` (unset: all; a comma-separated allow-list; empty: none);
+filtered by env ``RULEKIT_LOAD_PLUGINS`` (unset: all; a comma-separated allow-list; empty: none),
+in a code package the ones ``rulekit package`` resolved and listed (``PACKAGED_ENTRY_POINTS``);
 modules named in ``RULEKIT_RULES``; modules given with ``rulekit -p``. Every source is registered
 the same way: its module is a pluggy plugin, and the rules it (or its submodules) defines are
 its pack's rules. A plugin that fails to import or defines an invalid rule raises PluginError
