@@ -156,6 +156,13 @@ class Plugins:
         """Import ``name`` and add it as a plugin (a no-op if it is loaded already)."""
         if any(pack.module == name for pack in self.packs.values()):
             return
+        if "/" in name or "\\" in name or name.endswith(".py"):
+            stem = name.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1].removesuffix(".py")
+            raise PluginError(
+                f"plugin {name!r} (from {origin}) is a path; name a module importable from the "
+                f"current folder (e.g. {stem!r}, run from its parent folder), or install its pack "
+                "(pip install -e FOLDER)"
+            )
         try:
             module = importlib.import_module(name)
         except RulekitError as exc:

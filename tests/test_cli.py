@@ -558,3 +558,26 @@ def test_rulekit_test_refuses_the_settings_the_handler_would_refuse(tmp_path, mo
     monkeypatch.setenv("RULEKIT_MAX_ATTEMPTS", "three")
     assert main(["test", str(tmp_path)]) == 2
     assert "RULEKIT_MAX_ATTEMPTS" in capsys.readouterr().err
+
+
+def test_a_fixtures_module_is_named_as_the_fixtures_not_as_dash_p(tmp_path, capsys):
+    # Before: "plugin 'no_such_rules_module' (from -p) ..." when no -p was given.
+    _fixture(
+        tmp_path,
+        "typo.rulekit.yaml",
+        "rule: r\nmodule: no_such_rules_module\ncases:\n"
+        "  - name: a\n    resource: {type: ACS::ECS::Instance, id: i-1}\n"
+        "    expect: COMPLIANT\n",
+    )
+    assert main(["test", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "'no_such_rules_module' (from a fixture's module:) failed to load" in err
+    assert "-p" not in err
+
+
+def test_a_path_given_to_dash_p_says_to_name_a_module(capsys):
+    # Before: "TypeError: the 'package' argument is required to perform a relative import".
+    assert main(["-p", "../rulekit-acme/rulekit_acme", "list"]) == 1
+    err = capsys.readouterr().err
+    assert "is a path; name a module importable from the current folder (e.g. 'rulekit_acme'" in err
+    assert "TypeError" not in err
