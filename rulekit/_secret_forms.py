@@ -21,20 +21,8 @@ from urllib.parse import quote
 
 __all__ = ["forms"]
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.~-]")  # what quote(value, safe="") encodes
-_ESCAPES = {chr(code): f"%{code:02X}" for code in range(128)}
 _HEX_ESCAPE = re.compile(r"%[0-9A-F]{2}")
 _MIN_BASE64_CORE = 8  # a shorter run of base64 characters would mask ordinary words
-
-
-def _percent(value: str) -> str:
-    # quote(value, safe=""), without quote's Python step per character on ASCII text (tokens
-    # are base64: 21 µs for a 400-character one, and every invocation brings a new one). A lone
-    # surrogate (valid JSON, so possible in any token) is encoded as its UTF-8-style bytes: what
-    # a lenient encoder would echo, and never an exception.
-    if not value.isascii():
-        return quote(value, safe="", errors="surrogatepass")
-    return _UNSAFE.sub(lambda match: _ESCAPES[match.group()], value)
 
 
 def _base64_cores(raw: bytes) -> set[str]:
@@ -60,7 +48,9 @@ def _longest_first(form: str) -> tuple[int, str]:
 
 def forms(value: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The forms of ``value`` to mask: (raw and percent-encoded, base64), each longest first."""
-    once = _percent(value)
+    # A lone surrogate (valid JSON, so possible in any token) is encoded as its UTF-8-style
+    # bytes: what a lenient encoder would echo, and never an exception.
+    once = quote(value, safe="", errors="surrogatepass")
     sdk = once.replace("+", "%20").replace("*", "%2A").replace("%7E", "~")
     keeps_slash = once.replace("%2F", "/")  # quote(value): its default safe="/"
     percent = {once, sdk, keeps_slash}

@@ -134,8 +134,7 @@ def test_a_long_lived_instance_masks_its_credentials_and_recent_tokens_in_every_
 
 
 def test_every_encoded_form_is_masked_for_any_text():
-    # rulekit builds the encoded forms itself (urllib's quote costs a Python step per character);
-    # they must be exactly what quote() produces, for ASCII and non-ASCII secrets alike.
+    # The encoded forms must be exactly what quote() produces, for ASCII and non-ASCII secrets.
     from urllib.parse import quote
 
     from rulekit import _redact
