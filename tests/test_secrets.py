@@ -128,7 +128,7 @@ def test_a_long_lived_instance_masks_its_credentials_and_recent_tokens_in_every_
         for form in (value, quote(value, safe=""), quote(quote(value, safe=""), safe="")):
             cleaned = _redact.redact(f"PutEvaluations failed, echoing {form} back")
             assert form not in cleaned and cleaned.endswith(f"echoing {_redact.MASK} back")
-    # a token registered after a redaction is masked too (the cached forms are refreshed)
+    # a secret registered after a redaction is masked too
     _redact.register_secret("late-token-registered-after-use")
     assert "late-token" not in _redact.redact("x late-token-registered-after-use y")
 
