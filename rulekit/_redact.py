@@ -132,9 +132,8 @@ def redact(text: object) -> str:
         with _lock:
             secrets = [*_CREDENTIALS.forms.values(), *_TOKENS.forms.values()]
         for every_form in secrets:
-            if len(every_form[-1]) <= len(
-                out
-            ):  # (its shortest: a log line is shorter than a token)
+            # (its shortest form last: an invocation's log line is shorter than a result token)
+            if len(every_form[-1]) <= len(out):
                 for form in every_form:
                     out = out.replace(form, MASK)
         return _BY_NAME.sub(lambda m: f"{m.group('name')}{m.group('sep')}{MASK}", out)
