@@ -210,7 +210,7 @@ def decode_event(event: bytes | str | Mapping[str, Any]) -> ConfigEvent:
     token = body.get("resultToken")
     if not isinstance(token, str) or not token or token.isspace():
         raise EventError("the event has no resultToken: Cloud Config could not accept results")
-    _redact.register_result_token(token)
+    _redact.register_secret(token, transient=True)
     if not token.isascii():  # sent back as is: text UTF-8 cannot carry (a lone surrogate)
         _utf8(token, "resultToken")
     invoking = _object(body.get("invokingEvent"), "invokingEvent", required=True)
