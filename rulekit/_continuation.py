@@ -37,8 +37,8 @@ from ._redact import shown
 
 if TYPE_CHECKING:
     from ._delivery import Delivery, Sink
-    from ._dispatcher import InvocationResult
     from ._event import ConfigEvent
+    from ._invocation import InvocationResult
     from ._settings import SweepOptions
     from ._sweep import Sweep
 

@@ -93,10 +93,11 @@ def _load_json(value: Any, what: str, where: str | None = None) -> Any:
         return json.loads(value)
     except ValueError as exc:
         what = f"{what} of {where}" if where else what
-        msg = getattr(exc, "msg", str(exc))
-        pos = getattr(exc, "pos", None)
-        at = f" at position {pos}" if pos is not None else ""
-        raise EventError(f"{what} is not valid JSON: {msg}{at}") from None
+        if isinstance(exc, json.JSONDecodeError):
+            detail = f"{exc.msg}: line {exc.lineno} column {exc.colno}"
+        else:
+            detail = str(exc)
+        raise EventError(f"{what} is not valid JSON: {detail}") from None
     except RecursionError:  # hostile input: JSON nested deeper than the interpreter recurses
         what = f"{what} of {where}" if where else what
         raise EventError(f"{what} is nested too deeply to decode") from None
@@ -218,7 +219,7 @@ def decode_event(event: bytes | str | Mapping[str, Any]) -> ConfigEvent:
     token = body.get("resultToken")
     if not isinstance(token, str) or not token or token.isspace():
         raise EventError("the event has no resultToken: Cloud Config could not accept results")
-    _redact.register_result_token(token)
+    _redact.register_secret(token, transient=True)
     if not token.isascii():  # sent back as is: text UTF-8 cannot carry (a lone surrogate)
         _utf8(token, "resultToken")
     invoking = _object(body.get("invokingEvent"), "invokingEvent", required=True)

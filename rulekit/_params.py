@@ -6,11 +6,10 @@ to a list, ``"10"`` to an int, ``"true"`` to a bool, a JSON object string to a d
 string means "not set" (the default applies, or the parameter is reported missing).
 
 Validation is pydantic v2's, in lax mode. Because FC bills cold starts, pydantic is only imported
-when it is needed: fields of plain types (str, int, float, bool, lists/sets/tuples and dicts of
-them, optional or not) given ordinary values are coerced by a small fast path that accepts only
-what pydantic accepts the same way; anything else (other types, ``Field(...)`` constraints,
-pydantic validators, an unusual value, an error) goes to a pydantic model built from the class
-on first use. Property-based tests check the two agree.
+when it is needed: fields of plain types given ordinary values are converted by
+:mod:`rulekit._param_types`, which accepts only what pydantic accepts the same way; anything else
+(other types, ``Field(...)`` constraints, pydantic validators, an unusual value, an error) goes to
+a pydantic model built from the class on first use. Property-based tests check the two agree.
 
 Example::
 
@@ -27,15 +26,13 @@ import contextlib
 import copy
 import json
 import logging
-import re
-import types
 import typing
-from collections import abc
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from ._errors import ParamsError, RuleDefinitionError
+from ._param_types import NotPlain, coerce, kind, plain, split
 
 __all__ = ["ParamField", "Params", "parse_params"]
 
@@ -43,28 +40,6 @@ log = logging.getLogger("rulekit.params")
 
 P = TypeVar("P", bound="Params")
 _MISSING: Any = object()
-_INT = re.compile(r"^\s*[+-]?[0-9]+\s*$")
-_FLOAT = re.compile(r"^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$")
-_BOOLS = {
-    "true": True,
-    "false": False,
-    "1": True,
-    "0": False,
-    "yes": True,
-    "no": False,
-    "on": True,
-    "off": False,
-    "t": True,
-    "f": False,
-    "y": True,
-    "n": False,
-}
-_SCALARS = (str, int, float, bool)
-_SEQUENCES = (list, set, frozenset, tuple)
-
-
-class _Delegate(Exception):
-    """The fast path cannot decide the same way pydantic would: ask pydantic."""
 
 
 def _camel(name: str) -> str:
@@ -89,105 +64,7 @@ class ParamField:
     @property
     def kind(self) -> str:
         """How a platform string is pre-processed: 'collection', 'mapping' or 'scalar'."""
-        return _kind(self.annotation)
-
-
-def _unwrap(annotation: Any) -> tuple[Any, bool]:
-    """(annotation without Optional, whether None is allowed)."""
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(args) == 1 and len(args) < len(typing.get_args(annotation)):
-            return args[0], True
-    return annotation, False
-
-
-def _simple(annotation: Any) -> bool:
-    """Whether the fast path handles this annotation (else pydantic does)."""
-    inner, _ = _unwrap(annotation)
-    if inner in _SCALARS:
-        return True
-    origin, args = typing.get_origin(inner), typing.get_args(inner)
-    if origin in _SEQUENCES:
-        if origin is tuple:
-            return len(args) == 2 and args[1] is Ellipsis and args[0] in _SCALARS
-        return len(args) == 1 and args[0] in _SCALARS
-    if origin is dict:
-        return len(args) == 2 and args[0] is str and args[1] in _SCALARS
-    return False
-
-
-def _kind(annotation: Any) -> str:
-    """'collection', 'mapping' or 'scalar' (through Optional/Annotated): how a platform string
-    is pre-processed."""
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _kind(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        kinds = {_kind(a) for a in typing.get_args(annotation) if a is not type(None)}
-        return next((k for k in ("collection", "mapping") if k in kinds), "scalar")
-    target = origin or annotation
-    if target in (abc.Sequence, abc.Set, abc.MutableSequence, abc.Iterable) or (
-        isinstance(target, type)
-        and issubclass(target, _SEQUENCES)
-        and not issubclass(target, (str, bytes))
-    ):
-        return "collection"
-    if target in (abc.Mapping, abc.MutableMapping, dict):
-        return "mapping"
-    return "scalar"
-
-
-def _scalar(kind: type, value: Any) -> Any:
-    if kind is str:
-        if isinstance(value, str):
-            return value
-    elif kind is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in _BOOLS:
-            return _BOOLS[value.lower()]
-    elif kind is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, str) and _INT.match(value):
-            return int(value)
-    elif kind is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str) and _FLOAT.match(value):
-            return float(value)
-    raise _Delegate
-
-
-def _fast(annotation: Any, value: Any) -> Any:
-    inner, optional = _unwrap(annotation)
-    if value is None:
-        if optional:
-            return None
-        raise _Delegate
-    if inner in _SCALARS:
-        return _scalar(inner, value)
-    origin, args = typing.get_origin(inner), typing.get_args(inner)
-    if origin in _SEQUENCES:
-        if not isinstance(value, (list, tuple)):
-            raise _Delegate
-        items = [_scalar(args[0], item) for item in value]
-        return origin(items) if origin is not list else items
-    if origin is dict:
-        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-            raise _Delegate
-        return {k: _scalar(args[1], v) for k, v in value.items()}
-    raise _Delegate
-
-
-def _split(text: str) -> Any:
-    if text.startswith("["):
-        try:
-            return json.loads(text)
-        except (ValueError, RecursionError):
-            pass  # not JSON after all: fall back to comma splitting
-    return [part.strip() for part in text.split(",") if part.strip()]
+        return kind(self.annotation)
 
 
 class Params:
@@ -249,7 +126,7 @@ class Params:
     def needs_pydantic(cls) -> bool:
         """True when the class uses what only pydantic validates (other types, Field(...),
         validators): it is then validated by pydantic from the start."""
-        return any(not _simple(f.annotation) for f in cls.param_fields().values()) or any(
+        return any(not plain(f.annotation) for f in cls.param_fields().values()) or any(
             type(v).__module__.startswith("pydantic") for v in vars(cls).values()
         )
 
@@ -286,7 +163,7 @@ def _preprocess(fields: dict[str, ParamField], raw: Mapping[str, Any]) -> dict[s
                 continue  # the platform sends "" for an unset optional parameter
             kind = fields[name].kind
             if kind == "collection":
-                value = _split(text)
+                value = split(text)
             elif kind == "mapping":
                 with contextlib.suppress(ValueError, RecursionError):  # pydantic reports it
                     value = json.loads(text)
@@ -362,10 +239,10 @@ def check_defaults(model: type[Params]) -> None:
         value = _preprocess({name: field}, {field.key: field.default}).get(name, field.default)
         if simple:
             try:
-                _fast(field.annotation, value)
+                coerce(field.annotation, value)
                 continue
-            except _Delegate:
-                pass  # not valid on the fast path: pydantic words the problem
+            except NotPlain:
+                pass  # not a plain value: pydantic words the problem
         from pydantic import TypeAdapter, ValidationError
 
         try:
@@ -414,14 +291,14 @@ def parse_params(model: type[P], raw: Mapping[str, Any]) -> P:
             out: dict[str, Any] = {}
             for name, field in fields.items():
                 if name in values:
-                    out[name] = _fast(field.annotation, values[name])
+                    out[name] = coerce(field.annotation, values[name])
                 elif field.required:
-                    raise _Delegate  # pydantic words the "missing" error
+                    raise NotPlain  # pydantic words the "missing" error
                 else:
                     out[name] = copy.deepcopy(field.default)  # never share a mutable default
             instance = object.__new__(model)
             object.__setattr__(instance, "__dict__", out)
             return instance
-        except _Delegate:
+        except NotPlain:
             pass
     return _with_pydantic(model, values, raw)

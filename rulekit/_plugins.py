@@ -2,7 +2,8 @@
 
 Sources, in order: the built-in plugin (``rulekit._builtins``); installed distributions declaring
 the ``rulekit`` entry-point group (``[project.entry-points.rulekit] ecs = "rulekit_ecs"``),
-filtered by env ``RULEKIT_LOAD_PLUGINS`` (unset: all; a comma-separated allow-list; empty: none);
+filtered by env ``RULEKIT_LOAD_PLUGINS`` (unset: all; a comma-separated allow-list; empty: none),
+in a code package the ones ``rulekit package`` resolved and listed (``PACKAGED_ENTRY_POINTS``);
 modules named in ``RULEKIT_RULES``; modules given with ``rulekit -p``. Every source is registered
 the same way: its module is a pluggy plugin, and the rules it (or its submodules) defines are
 its pack's rules. A plugin that fails to import or defines an invalid rule raises PluginError
@@ -18,22 +19,66 @@ Example::
 from __future__ import annotations
 
 import importlib
+import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
 import pluggy
 
-from . import _builtins, _entrypoints, _hookspecs
+from . import _builtins, _hookspecs
 from ._errors import PluginError, RulekitError
 from ._loader import RuleSet, rules_in_package
 from ._rule import Rule
 
-__all__ = ["ENTRY_POINT_GROUP", "ENV_LOAD_PLUGINS", "Pack", "Plugins"]
+__all__ = ["ENTRY_POINT_GROUP", "ENV_LOAD_PLUGINS", "Pack", "Plugins", "installed_entry_points"]
 
 ENTRY_POINT_GROUP = "rulekit"
 ENV_LOAD_PLUGINS = "RULEKIT_LOAD_PLUGINS"
+#: Written by ``rulekit package`` into the code package: the packs' entry points, resolved at
+#: build time, so that a cold start imports the modules they name and scans no distribution
+#: metadata (importing ``importlib.metadata`` alone would cost it ~25 ms).
+PACKAGED_ENTRY_POINTS = os.path.join(os.path.dirname(__file__), "entry_points.json")
+
+
+def installed_entry_points() -> list[tuple[str, str, str]]:
+    """``(name, "module[:attr]", distribution)`` of every ``rulekit`` entry point: those the code
+    package lists (``PACKAGED_ENTRY_POINTS``), or else importlib.metadata's, where the first
+    distribution of a name on ``sys.path`` wins; ordered by distribution.
+
+    Example::
+
+        >>> ("ecs", "rulekit_ecs", "rulekit-ecs") in installed_entry_points()
+        True
+    """
+    try:
+        with open(PACKAGED_ENTRY_POINTS, encoding="utf-8") as handle:
+            return [(name, value, dist) for name, value, dist in json.load(handle)]
+    except FileNotFoundError:
+        pass
+    from importlib.metadata import entry_points
+
+    found = [
+        (ep.name, ep.value, ep.dist.name if ep.dist else "")
+        for ep in entry_points(group=ENTRY_POINT_GROUP)
+    ]
+    return sorted(found, key=lambda ep: _normalise(ep[2]))  # stable: declaration order kept
+
+
+def _normalise(dist_name: str) -> str:
+    return re.sub(r"[-_.]+", "-", dist_name).lower()
+
+
+def _load(value: str) -> Any:
+    """Import what an entry point names: ``module`` or ``module:attr.attr``."""
+    module_name, _, attr = value.partition(":")
+    target: Any = importlib.import_module(module_name.strip())
+    for part in attr.strip().split(".") if attr.strip() else ():
+        target = getattr(target, part)
+    return target
 
 
 @dataclass(slots=True)
@@ -81,36 +126,43 @@ class Plugins:
 
     def load_entrypoints(self, allow: set[str] | None = None) -> None:
         """Load every installed ``rulekit`` entry point (or only those named in ``allow``)."""
-        found = _entrypoints.find(ENTRY_POINT_GROUP)
+        found = installed_entry_points()
         if allow is not None:
-            unknown = allow - {ep.name for ep in found}
+            unknown = allow - {name for name, _, _ in found}
             if unknown:
                 raise PluginError(
                     f"{ENV_LOAD_PLUGINS} names {sorted(unknown)}, which no "
                     f"installed package provides; installed: "
-                    f"{sorted(ep.name for ep in found) or 'none'}"
+                    f"{sorted(name for name, _, _ in found) or 'none'}"
                 )
-        for ep in found:
-            if allow is not None and ep.name not in allow:
-                continue
-            dist = ep.dist_name
-            origin = f"entry point {ep.name} = {ep.value} (distribution {dist})"
-            try:
-                module = ep.load()
-            except RulekitError as exc:
-                raise PluginError(
-                    f"plugin {ep.name!r} ({origin}) has an invalid rule: {exc}"
-                ) from exc
-            except Exception as exc:
-                raise PluginError(
-                    f"plugin {ep.name!r} ({origin}) failed to load: {type(exc).__name__}: {exc}"
-                ) from exc
-            self.add(module, name=ep.name, origin=origin)
+        for name, value, dist in found:
+            if allow is None or name in allow:
+                self.add_entry_point(name, value, dist)
+
+    def add_entry_point(self, name: str, value: str, dist: str) -> None:
+        """Import entry point ``name = value`` of distribution ``dist`` and add it as a plugin."""
+        origin = f"entry point {name} = {value} (distribution {dist})"
+        try:
+            module = _load(value)
+        except RulekitError as exc:
+            raise PluginError(f"plugin {name!r} ({origin}) has an invalid rule: {exc}") from exc
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {name!r} ({origin}) failed to load: {type(exc).__name__}: {exc}"
+            ) from exc
+        self.add(module, name=name, origin=origin)
 
     def add_module(self, name: str, origin: str) -> None:
         """Import ``name`` and add it as a plugin (a no-op if it is loaded already)."""
         if any(pack.module == name for pack in self.packs.values()):
             return
+        if "/" in name or "\\" in name or name.endswith(".py"):
+            stem = name.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1].removesuffix(".py")
+            raise PluginError(
+                f"plugin {name!r} (from {origin}) is a path; name a module importable from the "
+                f"current folder (e.g. {stem!r}, run from its parent folder), or install its pack "
+                "(pip install -e FOLDER)"
+            )
         try:
             module = importlib.import_module(name)
         except RulekitError as exc:

@@ -20,29 +20,19 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
 import threading
 import traceback
-from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ._secret_forms import forms
+from ._secret_forms import forms, printable
 
 __all__ = ["MASK", "holding", "install", "masked_cause", "redact", "register_secret", "shown"]
 
 MASK = "***"
 #: What ``redact`` returns if masking itself fails: nothing of the text, rather than all of it.
 WITHHELD = "[text withheld: it could not be checked for secrets]"
-# A warm FC instance sees a new result token per invocation. The tokens of invocations still
-# running are held (``holding``) however many others start meanwhile; besides those, the most
-# recent ones are kept for text produced just after an invocation (or by a decode outside the
-# handler: tests, the CLI). Credentials live
-# longer (STS credentials of member accounts are cached until near expiry) and are kept apart,
-# so a stream of tokens never pushes them out.
-_MAX_TRANSIENT = 64
-_MAX_LASTING = 256
 _MIN_SECRET_LEN = 6  # shorter values would mask ordinary words
 
 _SECRET_NAMES = (
@@ -57,119 +47,34 @@ _BY_NAME = re.compile(
     re.IGNORECASE,
 )
 
-_lock = threading.Lock()
+_lock = threading.Lock()  # guards both pools and ``_installed``
 _installed = False
-
-_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_=-]+")  # (see _secret_forms)
 
 
 class _Pool:
-    """Secrets of one lifetime, the ``limit`` most recently registered, with their encoded forms
-    built on first need: registering runs on every invocation, redacting only when something is
-    logged or raised. No lock on the registering side: each container operation there is
-    atomic, and racing adds can at worst keep one value too many until the next add."""
+    """Secrets of one lifetime with their forms, computed once when a secret is registered:
+    the ``limit`` most recently registered, plus any that an invocation still ``holds``."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.added = 0  # moves when a value joins: the forms below are then stale
-        self.built_at = 0
-        # raw value -> its (plain, base64) forms, longest first
-        self.built: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-        self.forms: tuple[tuple[str, ...], ...] = ()
-        self.base64: tuple[str, ...] = ()  # every secret's base64 forms, longest first
-        self.shortest = sys.maxsize  # no text shorter than this can hold one of them
-        self.shortest_base64 = sys.maxsize  # nor a base64 run shorter than this
-
-    def _current(self) -> list[str]:
-        raise NotImplementedError
-
-    def every(self) -> tuple[tuple[str, ...], ...]:
-        if self.built_at == self.added:
-            return self.forms
-        with _lock:
-            added = self.added  # read first: an add racing the snapshot forces the next rebuild
-            current = self._current()
-            built = self.built
-            self.built = {raw: built.get(raw) or forms(raw) for raw in current}
-            self.forms = tuple(plain for plain, _ in self.built.values())
-            encoded = [form for _, forms in self.built.values() for form in forms]
-            self.base64 = tuple(sorted(encoded, key=len, reverse=True))
-            self.shortest_base64 = min(map(len, encoded), default=sys.maxsize)
-            self.shortest = min(map(len, current), default=sys.maxsize)
-            self.built_at = added
-            return self.forms
-
-
-class _Credentials(_Pool):
-    """Kept in order of last registration: a warm instance registers its own on every
-    invocation, and those must never be the ones pushed out."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(limit)
-        self.members: dict[str, None] = {}  # least recently registered first
+        self.forms: dict[str, tuple[str, ...]] = {}  # least recently registered first
+        self.held: dict[str, int] = {}  # secret -> invocations running with it
 
     def add(self, value: str) -> None:
-        if len(value) < _MIN_SECRET_LEN:
-            return
-        members = self.members
-        if value in members:
-            if next(reversed(members), None) != value:
-                members.pop(value, None)  # now the most recent; the set is unchanged
-                members[value] = None
-            return
-        members[value] = None
-        if len(members) > self.limit:
-            members.pop(next(iter(members)), None)
-        self.added += 1
-        if len(value) < self.shortest:
-            self.shortest = len(value)
-
-    def _current(self) -> list[str]:
-        return list(self.members)  # one C-level copy: an add cannot interleave it
+        """Register ``value`` as the most recent; call with ``_lock`` held."""
+        self.forms[value] = self.forms.pop(value, ()) or forms(value)
+        excess = len(self.forms) - self.limit
+        if excess > 0:
+            for old in [old for old in self.forms if old not in self.held][:excess]:
+                del self.forms[old]
 
 
-class _Tokens(_Pool):
-    """Result tokens: a new one per invocation, so registering only appends (no hashing of a
-    280-character token). The pool holds the ``limit`` latest registrations; a token registered
-    twice (FC retrying an event) takes two of them and is masked once. ``held`` counts, per
-    token, the invocations running with it: those stay masked however many others come after."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(limit)
-        self.recent: deque[str] = deque(maxlen=limit)
-        self.held: dict[str, int] = {}
-
-    def hold(self, value: str) -> None:
-        if len(value) < _MIN_SECRET_LEN:
-            return
-        with _lock:
-            self.held[value] = self.held.get(value, 0) + 1
-            self.added += 1
-            self.shortest = min(self.shortest, len(value))
-
-    def release(self, value: str) -> None:
-        with _lock:
-            count = self.held.get(value, 0) - 1
-            if count > 0:
-                self.held[value] = count
-            elif self.held.pop(value, None) is not None:
-                self.added += 1
-
-    def add(self, value: str) -> None:
-        if len(value) < _MIN_SECRET_LEN:
-            return
-        self.recent.append(value)
-        self.added += 1  # (inline, not shared with _Credentials: this runs per invocation)
-        if len(value) < self.shortest:
-            self.shortest = len(value)
-
-    def _current(self) -> list[str]:
-        # (list(): one C-level copy first; every() calls this under the lock hold() takes)
-        return list(dict.fromkeys([*list(self.recent), *self.held]))
-
-
-_LASTING = _Credentials(_MAX_LASTING)
-_TRANSIENT = _Tokens(_MAX_TRANSIENT)
+# Credentials live long (STS credentials of member accounts are cached until near expiry); a warm
+# FC instance sees a new result token per invocation. Kept apart, a stream of tokens never pushes
+# a credential out, and besides the held ones the most recent tokens stay masked for text produced
+# just after an invocation (or by a decode outside the handler: tests, the CLI).
+_CREDENTIALS = _Pool(256)
+_TOKENS = _Pool(64)
 
 
 def register_secret(value: str | None, *, transient: bool = False) -> None:
@@ -180,12 +85,9 @@ def register_secret(value: str | None, *, transient: bool = False) -> None:
 
         register_secret(credentials.security_token)
     """
-    if value:
-        (_TRANSIENT if transient else _LASTING).add(value)
-
-
-#: ``register_secret(token, transient=True)`` in one call: decoding an event runs it every time.
-register_result_token = _TRANSIENT.add
+    if value and len(value) >= _MIN_SECRET_LEN:
+        with _lock:
+            (_TOKENS if transient else _CREDENTIALS).add(value)
 
 
 @contextmanager
@@ -198,12 +100,20 @@ def holding(token: str) -> Iterator[None]:
         with holding(event.result_token):
             dispatcher.dispatch(event, sink=sink)
     """
-    _TRANSIENT.hold(token)
+    if len(token) < _MIN_SECRET_LEN:
+        yield
+        return
+    with _lock:
+        _TOKENS.held[token] = _TOKENS.held.get(token, 0) + 1
+        _TOKENS.add(token)
     try:
         yield
     finally:
-        _TRANSIENT.release(token)
-        _TRANSIENT.add(token)
+        with _lock:
+            _TOKENS.held[token] -= 1
+            if not _TOKENS.held[token]:
+                del _TOKENS.held[token]
+            _TOKENS.add(token)
 
 
 def redact(text: object) -> str:
@@ -216,36 +126,19 @@ def redact(text: object) -> str:
         'POST /?SecurityToken=***&Action=PutEvaluations'
     """
     try:
-        out = text if text.__class__ is str else _text(text)
-        assert isinstance(out, str)
-        size = len(out)
-        longest_run = -1  # of base64 characters in the text: measured once, when needed
-        for pool in (_LASTING, _TRANSIENT):
-            if size < pool.shortest:  # a log line shorter than every result token holds none
-                continue
-            for forms in pool.every():
-                for form in forms:
-                    if form in out:
-                        out = out.replace(form, MASK)
-            if pool.base64 and size >= pool.shortest_base64:
-                if longest_run < 0:
-                    longest_run = max(map(len, _BASE64_RUN.findall(out)), default=0)
-                if longest_run >= pool.shortest_base64:  # (ordinary text has no such run)
-                    for form in pool.base64:
-                        if form in out:
-                            out = out.replace(form, MASK)
-        out = _BY_NAME.sub(lambda m: f"{m.group('name')}{m.group('sep')}{MASK}", out)
-        # A lone surrogate (valid JSON, so in any id or name) would make printing it raise.
-        return out if out.isascii() else _SURROGATE.sub(_escaped, out)
+        # First, so no escape can re-create text that masking removed: a lone surrogate (valid
+        # JSON, so possible in any id or name) would make printing the text raise.
+        out = printable(_text(text))
+        with _lock:
+            secrets = [*_CREDENTIALS.forms.values(), *_TOKENS.forms.values()]
+        for every_form in secrets:
+            # (its shortest form last: an invocation's log line is shorter than a result token)
+            if len(every_form[-1]) <= len(out):
+                for form in every_form:
+                    out = out.replace(form, MASK)
+        return _BY_NAME.sub(lambda m: f"{m.group('name')}{m.group('sep')}{MASK}", out)
     except Exception:  # (a bug here must not become a crash, nor the unmasked text)
         return WITHHELD
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _escaped(match: re.Match[str]) -> str:
-    return f"\\u{ord(match.group()):04x}"
 
 
 def _text(value: object) -> str:

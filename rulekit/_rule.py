@@ -22,16 +22,14 @@ Example::
 from __future__ import annotations
 
 import inspect
-import logging
 import os
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from . import _rule_checks as checks
 from ._errors import EvaluationError, EventError, RuleDefinitionError, RulekitError, ScopeError
 from ._evaluation import Evaluation, normalise
-from ._event import CHANGE_NOTIFICATION, SCHEDULED_NOTIFICATION
 from ._loader import register as _register
 from ._redact import masked_cause, redact
 from ._scope import Scope
@@ -41,24 +39,8 @@ if TYPE_CHECKING:
     from ._params import Params
     from ._resource import Resource
 
-__all__ = [
-    "FREQUENCIES",
-    "INJECTABLE",
-    "RESOURCE_TYPE_PATTERN",
-    "RULE_PARAMETER",
-    "TRIGGERS",
-    "Prepared",
-    "Rule",
-    "rule",
-]
+__all__ = ["RULE_PARAMETER", "Prepared", "Rule", "rule"]
 
-TRIGGERS = (CHANGE_NOTIFICATION, SCHEDULED_NOTIFICATION)
-FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
-#: The parameter names a rule function may declare.
-INJECTABLE = ("resource", "params", "ctx")
-RESOURCE_TYPE_PATTERN = re.compile(r"^ACS::[A-Za-z0-9]+::[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$")
-log = logging.getLogger("rulekit.rule")
-_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _PACKAGE_DIR = os.path.dirname(__file__) + os.sep  # frames of rulekit itself
 _PREPARED_KEPT = 32  # distinct rule-parameter sets remembered per rule
 
@@ -114,13 +96,14 @@ class Rule:
         #: The pack (plugin) the rule was loaded from; set by rulekit._plugins.
         self.pack: str | None = None
         self.description = description if description is not None else _doc(func)
-        self.resource_types = self._check_types(resource_types)
-        self.params_model = self._check_params(params)
+        where = f"rule {name!r} ({self.location})"
+        self.resource_types = checks.resource_types(where, resource_types)
+        self.params_model = checks.params_model(where, params)
         # configure()'s results by raw rule parameters: a warm FC instance sees the same ones
         # on every invocation, so they are validated once (Scope and Params are read-only).
         self._prepared: dict[tuple[tuple[str, Any], ...], Prepared] = {}
-        self.risk_level = self._check_risk(risk_level)
-        self.triggers, self.frequency = self._check_triggers(triggers, frequency)
+        self.risk_level = checks.risk_level(where, risk_level)
+        self.triggers, self.frequency = checks.triggers(where, triggers, frequency)
         try:
             declared = Scope.coerce(scope)
         except RulekitError as exc:
@@ -137,7 +120,7 @@ class Rule:
         self._evaluate = evaluate or func
         # The names the rule function declares, passed to it by keyword (as pytest passes
         # fixtures): checked here, at definition.
-        self._wants = self._check_signature(self._evaluate)
+        self._wants = checks.signature_names(where, self._evaluate)
         #: The function declares ``ctx``: the dispatcher builds a Context only for such rules
         #: (and for evaluation hooks).
         self.takes_ctx = "ctx" in self._wants
@@ -145,104 +128,13 @@ class Rule:
         self.condition: Any = None
         #: Parameters that must be present when the rule has no Params model.
         self.required_params: tuple[str, ...] = ()
-        if not _NAME_PATTERN.match(name):
+        if not checks.NAME_PATTERN.match(name):
             raise self._error("a rule name is 1-128 letters, digits, '-', '_' or '.'")
         _register(self, module_level)
 
-    # -- definition checks ------------------------------------------------------------------
+    # -- definition checks (the rest are in _rule_checks) --------------------------------------
     def _error(self, message: str) -> RuleDefinitionError:
         return RuleDefinitionError(f"rule {self.name!r} ({self.location}): {message}")
-
-    def _check_types(self, types: Sequence[str]) -> tuple[str, ...]:
-        if isinstance(types, str):
-            types = [types]
-        if not types:
-            raise self._error("declare resource_type= or resource_types=[...]")
-        from ._resource_types import KNOWN_RESOURCE_TYPES, suggest
-
-        for value in types:
-            if not isinstance(value, str) or not RESOURCE_TYPE_PATTERN.match(value):
-                raise self._error(
-                    f"{value!r} is not a resource type; expected ACS::<Product>::<Type>, "
-                    "e.g. ACS::ECS::Instance"
-                )
-            if value not in KNOWN_RESOURCE_TYPES:
-                likely = suggest(value)
-                if likely is not None:
-                    raise self._error(f"unknown resource type {value!r}; did you mean {likely!r}?")
-                log.warning(
-                    "rule %r (%s): resource type %r is not one rulekit knows; check its spelling",
-                    self.name,
-                    self.location,
-                    value,
-                )
-        return tuple(dict.fromkeys(types))
-
-    def _check_params(self, params: Any) -> type[Params] | None:
-        if params is None:
-            return None
-        from ._params import Params
-
-        if not (isinstance(params, type) and issubclass(params, Params)):
-            raise self._error(f"params= must be a rulekit.Params subclass, got {params!r}")
-        try:
-            params.param_fields()
-            from ._params import check_defaults
-
-            check_defaults(params)
-            if params.needs_pydantic():  # build it now: a broken model fails at definition
-                from ._params import _pydantic_model
-
-                _pydantic_model(params)
-        except RuleDefinitionError as exc:
-            raise self._error(str(exc)) from None
-        return params
-
-    def _check_risk(self, level: Any) -> int:
-        if isinstance(level, bool) or level not in (1, 2, 3):
-            raise self._error(f"risk_level must be 1 (high), 2 (medium) or 3 (low), got {level!r}")
-        return int(level)
-
-    def _check_triggers(
-        self, triggers: Any, frequency: str | None
-    ) -> tuple[tuple[str, ...], str | None]:
-        if triggers is None:
-            triggers = [SCHEDULED_NOTIFICATION] if frequency else [CHANGE_NOTIFICATION]
-        if isinstance(triggers, str):
-            triggers = [t.strip() for t in triggers.split(",") if t.strip()]
-        for trigger in triggers:
-            if trigger not in TRIGGERS:
-                raise self._error(f"unknown trigger {trigger!r}; expected {' or '.join(TRIGGERS)}")
-        if frequency is not None and frequency not in FREQUENCIES:
-            raise self._error(
-                f"unknown frequency {frequency!r}; expected one of {', '.join(FREQUENCIES)}"
-            )
-        if SCHEDULED_NOTIFICATION in triggers and frequency is None:
-            frequency = "TwentyFour_Hours"
-        return tuple(dict.fromkeys(triggers)), frequency
-
-    def _check_signature(self, func: Callable[..., Any] | None) -> tuple[str, ...]:
-        if func is None or not callable(func):
-            raise self._error("a rule needs a function to evaluate")
-        try:
-            signature = inspect.signature(func)
-        except (TypeError, ValueError):
-            raise self._error("cannot read the function's signature") from None
-        wants = []
-        for parameter in signature.parameters.values():
-            if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-                raise self._error(
-                    "*args/**kwargs are not supported; name what you need: " + ", ".join(INJECTABLE)
-                )
-            if parameter.name not in INJECTABLE:
-                if parameter.default is not parameter.empty:
-                    continue
-                raise self._error(
-                    f"parameter {parameter.name!r} is not something rulekit can "
-                    f"pass; a rule function may take {', '.join(INJECTABLE)}"
-                )
-            wants.append(parameter.name)
-        return tuple(wants)
 
     # -- running ----------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -317,7 +209,10 @@ class Rule:
         """The declared scope with the rule parameters' scope fields applied. An override may
         narrow or re-aim the scope, but never add a resource type the rule was not written for
         (an ECS instance rule must not run on RAM users)."""
-        scope = self.scope.override(overrides)
+        try:
+            scope = self.scope.override(overrides)
+        except ScopeError as exc:
+            raise ScopeError(f"rule {self.name!r}: rule parameters: {exc}") from None
         foreign = [t for t in scope.resource_types if t not in self.resource_types]
         if foreign:
             raise ScopeError(

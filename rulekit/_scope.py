@@ -16,118 +16,31 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from ._errors import ScopeError, ScopeWarning
 from ._redact import shown
 from ._resource import Resource
+from ._scope_fields import (
+    API_FIELDS,
+    BY_LOWER,
+    EXCLUDES,
+    INCLUDES,
+    RESPONSE_FIELDS,
+    RULE_FIELDS,
+    api_name,
+    ids,
+    tag_logic,
+    unknown_field,
+)
 from ._tags import TagCondition, has_tag, show_conditions, tag_conditions
 
-__all__ = ["API_FIELDS", "FolderResolver", "Scope", "TagCondition"]
-
-#: Config API field name -> Scope attribute.
-API_FIELDS: dict[str, str] = {
-    "ResourceTypesScope": "resource_types",
-    "RegionIdsScope": "region_ids",
-    "ExcludeRegionIdsScope": "exclude_region_ids",
-    "ResourceGroupIdsScope": "resource_group_ids",
-    "ExcludeResourceGroupIdsScope": "exclude_resource_group_ids",
-    "ResourceIdsScope": "resource_ids",
-    "ExcludeResourceIdsScope": "exclude_resource_ids",
-    "ResourceNameScope": "resource_names",
-    "TagKeyScope": "tag_keys",
-    "TagValueScope": "tag_value",
-    "TagsScope": "tags",
-    "ExcludeTagsScope": "exclude_tags",
-    "TagKeyLogicScope": "tag_logic",
-    "AccountIdsScope": "account_ids",
-    "ExcludeAccountIdsScope": "exclude_account_ids",
-    "FolderIdsScope": "folder_ids",
-    "ExcludeFolderIdsScope": "exclude_folder_ids",
-}
-_BY_LOWER = {name.lower(): name for name in API_FIELDS}
-
-#: The fields of a GetConfigRule / GetAggregateConfigRule ``ConfigRule`` that are not scope
-#: fields (from the official 2020-09-07 models; tests/test_contract.py keeps the list in step).
-#: A pasted rule's are ignored; any other unknown key is an error, so a misspelt scope field
-#: never silently widens a rule.
-RULE_FIELDS = frozenset(
-    {
-        "AccountId",
-        "Compliance",
-        "ConfigRuleArn",
-        "ConfigRuleEvaluationStatus",
-        "ConfigRuleId",
-        "ConfigRuleName",
-        "ConfigRuleState",
-        "ConfigRuleTriggerTypes",
-        "CreateBy",
-        "CreateTimestamp",
-        "Description",
-        "ExtendContent",
-        "InputParameters",
-        "ManagedRule",
-        "MaximumExecutionFrequency",
-        "ModifiedTimestamp",
-        "RiskLevel",
-        "Source",
-        "Tags",
-    }
-)
-#: Around the ConfigRule object in a whole GetConfigRule / GetAggregateConfigRule response.
-_RESPONSE_FIELDS = frozenset({"RequestId"})
+__all__ = ["FolderResolver", "Scope"]
 
 #: account id -> the resource-directory folders it sits in (its folder and every ancestor).
 FolderResolver = Callable[[str], frozenset[str]]
-
-
-#: (tag key, tag value or None for "any value").
-def _ids(value: Any, field_name: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        items: Iterable[Any] = value.split(",")
-    elif isinstance(value, (list, tuple, set, frozenset)):
-        items = value
-    else:
-        raise ScopeError(
-            f"{field_name} must be a comma-separated string or a list, got {type(value).__name__}"
-        )
-    out = []
-    for item in items:
-        if not isinstance(item, (str, int)) or isinstance(item, bool):
-            raise ScopeError(f"{field_name} holds {item!r}; expected strings")
-        text = str(item).strip()
-        if text:
-            out.append(text)
-    return tuple(dict.fromkeys(out))
-
-
-def _logic(value: Any) -> str:
-    if value is None or value == "":
-        return "OR"
-    if isinstance(value, str) and value.strip().upper() in ("AND", "OR"):
-        return value.strip().upper()
-    raise ScopeError(f"TagKeyLogicScope must be AND or OR, got {value!r}")
-
-
-# (API field, Scope attribute, Resource attribute) of the id-like scopes, in checking order.
-_INCLUDES = (
-    ("ResourceTypesScope", "resource_types", "type"),
-    ("RegionIdsScope", "region_ids", "region"),
-    ("ResourceGroupIdsScope", "resource_group_ids", "resource_group_id"),
-    ("ResourceIdsScope", "resource_ids", "id"),
-    ("ResourceNameScope", "resource_names", "name"),
-    ("AccountIdsScope", "account_ids", "account_id"),
-)
-_EXCLUDES = (
-    ("ExcludeRegionIdsScope", "exclude_region_ids", "region"),
-    ("ExcludeResourceGroupIdsScope", "exclude_resource_group_ids", "resource_group_id"),
-    ("ExcludeResourceIdsScope", "exclude_resource_ids", "id"),
-    ("ExcludeAccountIdsScope", "exclude_account_ids", "account_id"),
-)
 
 
 @dataclass(frozen=True)
@@ -174,25 +87,25 @@ class Scope:
             if not f.init:
                 continue
             value = getattr(self, f.name)
-            api = _api_name(f.name)
+            api = api_name(f.name)
             if f.name in ("tags", "exclude_tags"):
                 normal: Any = tag_conditions(value, api)
             elif f.name == "tag_logic":
-                normal = _logic(value)
+                normal = tag_logic(value)
             elif f.name == "tag_value":
                 normal = None if value in (None, "") else str(value)
             else:
-                normal = _ids(value, api)
+                normal = ids(value, api)
             object.__setattr__(self, f.name, normal)
         # The checks this scope makes, resolved once: a warm instance matches every event.
         includes = tuple(
             (api, frozenset(getattr(self, name)), attr)
-            for api, name, attr in _INCLUDES
+            for api, name, attr in INCLUDES
             if getattr(self, name)
         )
         excludes = tuple(
             (api, frozenset(getattr(self, name)), attr)
-            for api, name, attr in _EXCLUDES
+            for api, name, attr in EXCLUDES
             if getattr(self, name)
         )
         object.__setattr__(self, "_includes", includes)
@@ -235,13 +148,13 @@ class Scope:
         rule = mapping.get("ConfigRule")
         if "ConfigRule" in mapping and not isinstance(rule, Mapping):
             raise ScopeError(f"ConfigRule must be the rule's object, got {type(rule).__name__}")
-        if isinstance(rule, Mapping) and mapping.keys() <= {"ConfigRule", *_RESPONSE_FIELDS}:
+        if isinstance(rule, Mapping) and mapping.keys() <= {"ConfigRule", *RESPONSE_FIELDS}:
             mapping = rule
         pasted = rule is mapping or not RULE_FIELDS.isdisjoint(mapping)
         kwargs: dict[str, Any] = {}
         legacy: Any = None
         for key, value in mapping.items():
-            name = _BY_LOWER.get(str(key).lower())
+            name = BY_LOWER.get(str(key).lower())
             if name is not None:
                 kwargs[API_FIELDS[name]] = value
             elif key == "Scope":  # the legacy form: {"ComplianceResourceTypes": [...]}
@@ -250,9 +163,9 @@ class Scope:
                         'the legacy Scope field must be {"ComplianceResourceTypes": [...]}, '
                         f"got {value!r:.80}"
                     )
-                legacy = _ids(value["ComplianceResourceTypes"], "Scope.ComplianceResourceTypes")
-            elif key not in RULE_FIELDS and key not in _RESPONSE_FIELDS:
-                raise _unknown_field(key)
+                legacy = ids(value["ComplianceResourceTypes"], "Scope.ComplianceResourceTypes")
+            elif key not in RULE_FIELDS and key not in RESPONSE_FIELDS:
+                raise unknown_field(key)
         if legacy and not kwargs.get("resource_types"):
             kwargs["resource_types"] = legacy
         scope = cls(**kwargs)
@@ -289,7 +202,7 @@ class Scope:
         scope: dict[str, Any] = {}
         rest: dict[str, Any] = {}
         for key, value in parameters.items():
-            name = _BY_LOWER.get(str(key).lower())
+            name = BY_LOWER.get(str(key).lower())
             if name is None:
                 rest[key] = value
             else:
@@ -301,7 +214,7 @@ class Scope:
         if not mapping:
             return self
         given = Scope.from_api(mapping)
-        changes = {API_FIELDS[_BY_LOWER[str(k).lower()]]: None for k in mapping}
+        changes = {API_FIELDS[BY_LOWER[str(k).lower()]]: None for k in mapping}
         return replace(self, **{name: getattr(given, name) for name in changes})
 
     def tag_conditions(self) -> tuple[TagCondition, ...]:
@@ -387,18 +300,3 @@ class Scope:
             elif value:
                 out[api] = value if isinstance(value, str) else ",".join(value)
         return out
-
-
-def _unknown_field(key: Any) -> ScopeError:
-    import difflib
-
-    close = difflib.get_close_matches(str(key), list(API_FIELDS), n=1)
-    hint = f"did you mean {close[0]!r}?" if close else f"expected one of {', '.join(API_FIELDS)}"
-    return ScopeError(f"unknown scope field {shown(key)}; {hint}")
-
-
-def _api_name(attribute: str) -> str:
-    for api, name in API_FIELDS.items():
-        if name == attribute:
-            return api
-    return attribute  # pragma: no cover - every field is in API_FIELDS

@@ -6,10 +6,9 @@ text at any byte alignment, in the standard and the URL-safe alphabet.
 
 Example::
 
-    >>> plain, encoded = forms("a/b")
-    >>> plain
+    >>> forms("a/b")
     ('a%252Fb', 'a%252fb', 'a%2Fb', 'a%2fb', 'a/b')
-    >>> forms("secret-token")[1][0]  # base64, on its own
+    >>> forms("secret-token")[0]  # base64, on its own
     'c2VjcmV0LXRva2Vu'
 """
 
@@ -19,22 +18,11 @@ import base64
 import re
 from urllib.parse import quote
 
-__all__ = ["forms"]
+__all__ = ["forms", "printable"]
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.~-]")  # what quote(value, safe="") encodes
-_ESCAPES = {chr(code): f"%{code:02X}" for code in range(128)}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _HEX_ESCAPE = re.compile(r"%[0-9A-F]{2}")
 _MIN_BASE64_CORE = 8  # a shorter run of base64 characters would mask ordinary words
-
-
-def _percent(value: str) -> str:
-    # quote(value, safe=""), without quote's Python step per character on ASCII text (tokens
-    # are base64: 21 µs for a 400-character one, and every invocation brings a new one). A lone
-    # surrogate (valid JSON, so possible in any token) is encoded as its UTF-8-style bytes: what
-    # a lenient encoder would echo, and never an exception.
-    if not value.isascii():
-        return quote(value, safe="", errors="surrogatepass")
-    return _UNSAFE.sub(lambda match: _ESCAPES[match.group()], value)
 
 
 def _base64_cores(raw: bytes) -> set[str]:
@@ -45,32 +33,30 @@ def _base64_cores(raw: bytes) -> set[str]:
     for offset in range(3):
         encoded = base64.b64encode(bytes(offset) + raw).decode("ascii")
         start, end = (4 if offset else 0), 4 * ((offset + len(raw)) // 3)
-        core = encoded[start:end]
+        cores.add(encoded[start:end])
         if offset == 0:
             cores.add(encoded)  # on its own, with its "=" padding
-        if len(core) >= _MIN_BASE64_CORE:
-            cores.add(core)
     cores |= {core.replace("+", "-").replace("/", "_") for core in cores}
     return {core for core in cores if len(core) >= _MIN_BASE64_CORE}
 
 
-def _longest_first(form: str) -> tuple[int, str]:
-    return -len(form), form
+def printable(text: str) -> str:
+    """``text`` with each lone surrogate (valid JSON, so possible in any id, name or token)
+    written as its escape (``\\ud83d``), as ``redact`` shows it: printing it would raise."""
+    return _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
-def forms(value: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The forms of ``value`` to mask: (raw and percent-encoded, base64), each longest first."""
-    once = _percent(value)
+def forms(value: str) -> tuple[str, ...]:
+    """Every form of ``value`` to mask, longest first, so a raw value never masks only part of
+    one of its encoded forms."""
+    # A lone surrogate (valid JSON, so possible in any token) is encoded as its UTF-8-style
+    # bytes: what a lenient encoder would echo, and never an exception.
+    once = quote(value, safe="", errors="surrogatepass")
     sdk = once.replace("+", "%20").replace("*", "%2A").replace("%7E", "~")
     keeps_slash = once.replace("%2F", "/")  # quote(value): its default safe="/"
     percent = {once, sdk, keeps_slash}
     percent |= {_HEX_ESCAPE.sub(lambda m: m.group().lower(), form) for form in percent}
     # Encoding again only touches "%": the rest of an encoded form is already safe.
-    forms = {value, *percent, *(form.replace("%", "%25") for form in percent)}
-    encoded = _base64_cores(value.encode("utf-8", "surrogatepass")) - forms
-    # Longest first, so a raw value never masks only part of its encoded form. (Across secrets
-    # there is no order: one random secret inside another is not a case worth a sort per token.)
-    return (
-        tuple(sorted(forms, key=_longest_first)),
-        tuple(sorted(encoded, key=_longest_first)),
-    )
+    every = {printable(value), *percent, *(form.replace("%", "%25") for form in percent)}
+    every |= _base64_cores(value.encode("utf-8", "surrogatepass"))
+    return tuple(sorted(every, key=lambda form: (-len(form), form)))

@@ -43,9 +43,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ._config_api import ConfigApi, DiscoveredPage
-from ._dispatcher import Outcome, verdict
+from ._dispatcher import verdict
 from ._errors import ApiError, EventError, RulekitError, ScopeError
 from ._evaluation import Compliance
+from ._invocation import Outcome
 from ._position import Position, Spot, Trail
 from ._redact import shown
 from ._resource import Resource
@@ -56,7 +57,8 @@ if TYPE_CHECKING:
     from ._context import Context
     from ._deadline import Deadline
     from ._delivery import Delivery
-    from ._dispatcher import InvocationResult, Prepared
+    from ._invocation import InvocationResult
+    from ._rule import Prepared
     from ._scope import FolderResolver
 
 #: How a resource is judged once it has its configuration: Dispatcher.judge (scope, the rule,

@@ -21,14 +21,14 @@ context = types.SimpleNamespace(
     credentials=types.SimpleNamespace(access_key_id=sys.argv[2], access_key_secret=sys.argv[3],
                                       security_token=sys.argv[4]))
 print(json.dumps(index.handler(sys.stdin.buffer.read(), context)))
-print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+print(json.dumps(sorted(sys.modules)))
 """
 
 
 def invoke_package(
     python: str, code: Path, event: dict[str, Any], env: dict[str, str]
 ) -> tuple[dict[str, Any], list[str]]:
-    """The handler's summary and the top-level modules the invocation imported."""
+    """The handler's summary and the modules the invocation imported."""
     done = subprocess.run(
         [
             python,

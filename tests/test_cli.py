@@ -313,10 +313,28 @@ class TestInvoke:
         event = str(DATA / "events" / "change-ecs-instance.json")
         assert main(["invoke", event]) == 2
         err = capsys.readouterr().err
+        # Only the rules written for the event's resource type are candidates.
         assert err.startswith(
-            f"rulekit invoke: {event} could be for any of 13 loaded rules; pass --rule NAME "
+            f"rulekit invoke: {event} could be for any of 7 loaded rules; pass --rule NAME "
             "(one of: ecs-cpu-min-count-limit, "
         )
+        assert "oss-" not in err and "ram-" not in err
+
+    def test_the_one_rule_for_the_events_resource_type_runs_without_rule(
+        self, tmp_path, monkeypatch, capsys
+    ):
+        from rulekit.testing import change_event
+
+        (tmp_path / "disk_rules.py").write_text(
+            "from rulekit import Compliance, rule\n\n"
+            "@rule(resource_type='ACS::ECS::Disk', name='disk-only')\n"
+            "def disk_only(resource):\n    return Compliance.NON_COMPLIANT, 'checked'\n"
+        )
+        monkeypatch.syspath_prepend(str(tmp_path))
+        event = tmp_path / "disk.json"
+        event.write_text(json.dumps(change_event("ACS::ECS::Disk", "d-1", {"Size": 40})))
+        assert main(["-p", "disk_rules", "invoke", str(event)]) == 0  # the ECS packs load too
+        assert json.loads(capsys.readouterr().out)["complianceResourceId"] == "d-1"
 
     def test_endpoint_delivers_with_put_evaluations(self, emulator, monkeypatch, capsys):
         for key in (
@@ -504,3 +522,62 @@ cases:
             ),
         )
         assert main(["test", str(tmp_path)]) == 0
+
+
+def test_a_reader_that_stops_reading_is_not_an_error_message():
+    # `rulekit list --format json | head`: before, "rulekit list: Broken pipe" on stderr.
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before rulekit writes anything
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "rulekit", "list", "--format", "json"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert done.stderr == "" and done.returncode == 141
+
+
+def test_an_event_file_that_is_not_json_is_named_with_line_and_column(tmp_path, capsys):
+    event = tmp_path / "bad.json"
+    event.write_text('{\n  "messageType": 1,\n  oops\n}')
+    assert main(["invoke", str(event)]) == 2
+    err = capsys.readouterr().err
+    assert f"{event}:3:3: not JSON: Expecting property name" in err
+    fixture = tmp_path / "case.rulekit.yaml"
+    fixture.write_text("rule: x\ncases: []\n")
+    assert main(["invoke", str(fixture)]) == 2
+    assert f"use: rulekit test {fixture}" in capsys.readouterr().err
+
+
+def test_rulekit_test_refuses_the_settings_the_handler_would_refuse(tmp_path, monkeypatch, capsys):
+    # Before: RULEKIT_MAX_ATTEMPTS=three passed every case locally; FC then raised at once.
+    monkeypatch.setenv("RULEKIT_MAX_ATTEMPTS", "three")
+    assert main(["test", str(tmp_path)]) == 2
+    assert "RULEKIT_MAX_ATTEMPTS" in capsys.readouterr().err
+
+
+def test_a_fixtures_module_is_named_as_the_fixtures_not_as_dash_p(tmp_path, capsys):
+    # Before: "plugin 'no_such_rules_module' (from -p) ..." when no -p was given.
+    _fixture(
+        tmp_path,
+        "typo.rulekit.yaml",
+        "rule: r\nmodule: no_such_rules_module\ncases:\n"
+        "  - name: a\n    resource: {type: ACS::ECS::Instance, id: i-1}\n"
+        "    expect: COMPLIANT\n",
+    )
+    assert main(["test", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "'no_such_rules_module' (from a fixture's module:) failed to load" in err
+    assert "-p" not in err
+
+
+def test_a_path_given_to_dash_p_says_to_name_a_module(capsys):
+    # Before: "TypeError: the 'package' argument is required to perform a relative import".
+    assert main(["-p", "../rulekit-acme/rulekit_acme", "list"]) == 1
+    err = capsys.readouterr().err
+    assert "is a path; name a module importable from the current folder (e.g. 'rulekit_acme'" in err
+    assert "TypeError" not in err

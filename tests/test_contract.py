@@ -14,7 +14,7 @@ import sdk_oracle
 
 from rulekit import ApiError
 from rulekit._api import ApiClient, RetryPolicy
-from rulekit._scope import API_FIELDS, RULE_FIELDS
+from rulekit._scope_fields import API_FIELDS, RULE_FIELDS
 from rulekit.handler import run
 from rulekit.testing import TEST_CREDENTIALS, ConfigEmulator, change_event, scheduled_event
 from rulekit.testing._store import DEFAULT_ACCOUNT_ID

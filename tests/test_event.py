@@ -48,7 +48,9 @@ def test_scheduled_event_without_item_has_no_resource():
 
 def test_documented_sample_with_malformed_configuration_is_an_event_error():
     with pytest.raises(
-        EventError, match="configuration of ACS::RAM::User 200828888731170000 is not valid JSON"
+        EventError,
+        match="configuration of ACS::RAM::User 200828888731170000 is not valid JSON: "
+        "Expecting ',' delimiter: line 1 column 83$",
     ):
         decode_event(load_event("faq-scheduled-ram-user.json"))
 

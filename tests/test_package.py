@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import zipfile
 from pathlib import Path
@@ -56,6 +57,8 @@ def test_the_package_runs_the_handler_isolated(version, packages, tmp_path_facto
     assert summary["delivered"] == 1
     assert evaluations[0]["complianceType"] == "NON_COMPLIANT"
     assert "yaml" not in modules and "pytest" not in modules  # no CLI or test dependencies
+    # the packs come from the entry points resolved at build time: no metadata scan
+    assert "rulekit_ecs" in modules and "importlib.metadata" not in modules
 
 
 def test_the_package_leaves_out_what_imports_do_not_need(packages, tmp_path_factory):
@@ -70,6 +73,12 @@ def test_the_package_leaves_out_what_imports_do_not_need(packages, tmp_path_fact
     assert not [n for n in names if n.startswith(("bin/", "yaml/", "_pytest/", "hcl2/"))]
     assert not [n for n in names if n.startswith(("rulekit/_cli/", "rulekit/testing/"))]
     assert "rulekit_ecs-0.1.0.dist-info/entry_points.txt" in names
+    packaged = json.loads(zipfile.ZipFile(zip_path).read("rulekit/entry_points.json"))
+    assert packaged == [
+        ["ecs", "rulekit_ecs", "rulekit-ecs"],
+        ["oss", "rulekit_oss", "rulekit-oss"],
+        ["ram", "rulekit_ram", "rulekit-ram"],
+    ]
     compiled = [n for n in names if n.endswith(".so")]
     assert compiled and all("x86_64-linux-gnu" in n or "abi3" in n for n in compiled)
     assert zip_path.stat().st_size < 15_000_000
@@ -102,3 +111,30 @@ def test_packaging_leaves_the_pack_folder_as_it_was(tmp_path):
     before = sorted(p.relative_to(pack) for p in pack.rglob("*"))
     build_package([str(pack)], "3.10", tmp_path / "out")
     assert sorted(p.relative_to(pack) for p in pack.rglob("*")) == before
+
+
+def test_the_packs_entry_points_are_resolved_at_build_time(tmp_path, monkeypatch):
+    from rulekit._deploy.package import _write_entry_points
+    from rulekit._plugins import installed_entry_points
+
+    (tmp_path / "rulekit").mkdir()
+    for dirname, name, text in (
+        ("zeta_pack-1.0.dist-info", "zeta-pack", "[rulekit]\nz2 = zeta.b:RULES\nz1 = zeta.a\n"),
+        ("alpha-2.0.dist-info", "alpha", "[console_scripts]\nx = y:z\n[rulekit]\na = alpha\n"),
+        ("plain-1.0.dist-info", "plain", None),
+    ):
+        info = tmp_path / dirname
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1\n")
+        if text:
+            (info / "entry_points.txt").write_text(text)
+    _write_entry_points(tmp_path)
+    listed = tmp_path / "rulekit" / "entry_points.json"
+    expected = [
+        ("a", "alpha", "alpha"),
+        ("z2", "zeta.b:RULES", "zeta-pack"),
+        ("z1", "zeta.a", "zeta-pack"),
+    ]
+    assert [tuple(ep) for ep in json.loads(listed.read_text())] == expected
+    monkeypatch.setattr("rulekit._plugins.PACKAGED_ENTRY_POINTS", str(listed))
+    assert installed_entry_points() == expected  # what the function will load, in this order

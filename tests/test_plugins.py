@@ -9,7 +9,7 @@ import pytest
 
 from rulekit import PluginError
 from rulekit import _hookspecs as hookspecs_module
-from rulekit._plugins import Plugins
+from rulekit._plugins import Plugins, installed_entry_points
 from rulekit.handler import run
 from rulekit.testing import change_event
 
@@ -51,6 +51,42 @@ class TestLoading:
         builtin = plugins.pm.get_plugin("rulekit.builtins")
         callers = [c.name for c in plugins.pm.get_hookcallers(builtin)]
         assert callers == ["rulekit_delivery_sink"]
+
+    def test_the_first_distribution_of_a_name_on_sys_path_wins(self, tmp_path, monkeypatch):
+        for folder, entry in (("first", "sample_rules.many"), ("second", "sample_rules.contract")):
+            info = tmp_path / folder / "rulekit_twice-1.0.dist-info"
+            info.mkdir(parents=True)
+            (info / "METADATA").write_text("Metadata-Version: 2.1\nName: rulekit-twice\n")
+            (info / "entry_points.txt").write_text(f"[rulekit]\n{folder} = {entry}\n")
+        monkeypatch.syspath_prepend(str(tmp_path / "second"))
+        monkeypatch.syspath_prepend(str(tmp_path / "first"))
+        assert ("first", "sample_rules.many", "rulekit-twice") in installed_entry_points()
+        assert set(Plugins.from_env({"RULEKIT_LOAD_PLUGINS": "first"}).packs) == {"first"}
+        with pytest.raises(PluginError, match="'second'"):
+            Plugins.from_env({"RULEKIT_LOAD_PLUGINS": "second"})
+
+    def test_a_code_package_loads_the_entry_points_it_lists(self, tmp_path, monkeypatch):
+        import importlib.metadata
+
+        listed = tmp_path / "entry_points.json"
+        listed.write_text('[["many", "sample_rules.many", "rulekit-samples"]]')
+        monkeypatch.setattr("rulekit._plugins.PACKAGED_ENTRY_POINTS", str(listed))
+
+        def no_scan(**_: object) -> None:
+            raise AssertionError("a code package must not scan distribution metadata")
+
+        monkeypatch.setattr(importlib.metadata, "entry_points", no_scan)
+        plugins = Plugins.from_env({})
+        assert set(plugins.packs) == {"many"}
+        assert plugins.packs["many"].origin == (
+            "entry point many = sample_rules.many (distribution rulekit-samples)"
+        )
+        assert plugins.rules["fan-out"].pack == "many"
+        with pytest.raises(PluginError, match=r"\['nope'\].*installed: \['many'\]"):
+            Plugins.from_env({"RULEKIT_LOAD_PLUGINS": "nope"})
+        listed.write_text('[["broken", "sample_rules.broken", "rulekit-samples"]]')
+        with pytest.raises(PluginError, match=r"plugin 'broken' \(entry point .*rulekit-samples"):
+            Plugins.from_env({})
 
 
 class TestFailures:

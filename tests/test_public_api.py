@@ -105,12 +105,23 @@ def test_the_sdk_is_imported_only_when_an_api_call_is_made():
     assert "aliyunsdkcore.client" not in _modules_after("import rulekit.handler")
 
 
-def test_finding_installed_packs_does_not_import_importlib_metadata():
-    # ~25 ms of an FC cold start (it imports email, zipfile, csv...): rulekit reads the packs'
-    # entry_points.txt itself on the runtime path.
-    loaded = _modules_after("from rulekit._plugins import Plugins\nPlugins.from_env({})")
-    assert "rulekit_ecs" in loaded  # the installed packs were found and loaded
+def test_a_code_package_loads_its_packs_without_importlib_metadata(tmp_path):
+    # ~25 ms of an FC cold start (it imports email, zipfile, csv...): `rulekit package` writes
+    # the packs' entry points into the zip, and the function imports what they name.
+    listed = tmp_path / "entry_points.json"
+    listed.write_text('[["ecs", "rulekit_ecs", "rulekit-ecs"]]')
+    loaded = _modules_after(
+        "import rulekit._plugins as p\n"
+        f"p.PACKAGED_ENTRY_POINTS = {str(listed)!r}\n"
+        "assert set(p.Plugins.from_env({}).packs) == {'ecs'}"
+    )
+    assert "rulekit_ecs" in loaded
     assert "importlib.metadata" not in loaded
+
+
+def test_outside_a_code_package_installed_packs_are_found_with_importlib_metadata():
+    loaded = _modules_after("from rulekit._plugins import Plugins\nPlugins.from_env({})")
+    assert {"rulekit_ecs", "rulekit_oss", "rulekit_ram"} <= loaded
 
 
 # The modules a user may import by name: the package, the documented submodules and the entry

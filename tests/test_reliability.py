@@ -30,7 +30,7 @@ from rulekit import (
 from rulekit._dispatcher import Dispatcher
 from rulekit._event import decode_event
 from rulekit._params import _with_pydantic, parse_params
-from rulekit._scope import API_FIELDS
+from rulekit._scope_fields import API_FIELDS
 from rulekit._tags import parse_tags
 from rulekit.handler import run
 from rulekit.testing import (

@@ -308,3 +308,17 @@ def test_parameters_are_parsed_once_per_distinct_set_on_a_warm_instance():
             cached.configure({"maxCount": "many"})
     unhashable = {"maxCount": "5", "other": ["x"]}  # from a test or a fixture: parsed anyway
     assert cached.configure(unhashable).params.max_count == 5
+
+
+def test_a_bad_scope_override_in_the_rule_parameters_names_the_rule_and_where_it_came_from():
+    from rulekit import ScopeError
+
+    @rule(resource_type="ACS::ECS::Instance", name="logic-override")
+    def logic(resource):
+        return Compliance.COMPLIANT
+
+    # Before: "TagKeyLogicScope must be AND or OR, got 'XOR'", with no rule and no source named.
+    with pytest.raises(
+        ScopeError, match=r"rule 'logic-override': rule parameters: TagKeyLogicScope must be"
+    ):
+        logic.configure({"TagKeyLogicScope": "XOR"})

@@ -128,14 +128,13 @@ def test_a_long_lived_instance_masks_its_credentials_and_recent_tokens_in_every_
         for form in (value, quote(value, safe=""), quote(quote(value, safe=""), safe="")):
             cleaned = _redact.redact(f"PutEvaluations failed, echoing {form} back")
             assert form not in cleaned and cleaned.endswith(f"echoing {_redact.MASK} back")
-    # a token registered after a redaction is masked too (the cached forms are refreshed)
+    # a secret registered after a redaction is masked too
     _redact.register_secret("late-token-registered-after-use")
     assert "late-token" not in _redact.redact("x late-token-registered-after-use y")
 
 
 def test_every_encoded_form_is_masked_for_any_text():
-    # rulekit builds the encoded forms itself (urllib's quote costs a Python step per character);
-    # they must be exactly what quote() produces, for ASCII and non-ASCII secrets alike.
+    # The encoded forms must be exactly what quote() produces, for ASCII and non-ASCII secrets.
     from urllib.parse import quote
 
     from rulekit import _redact

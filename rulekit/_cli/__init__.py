@@ -32,6 +32,7 @@ from .._errors import (
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as `yes | head` reports it
 
 
 class UsageError(RulekitError):
@@ -91,7 +92,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.run(args)
+        sys.stdout.flush()  # a reader that stopped reading (| head) shows here, not at exit
         return code
+    except BrokenPipeError:
+        # Not an error of the command's: say nothing, and exit as a Unix tool killed by SIGPIPE
+        # would. Output still buffered must not fail again at interpreter exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PIPE_CLOSED
     except UsageError as exc:
         print(f"rulekit {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE

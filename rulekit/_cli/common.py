@@ -17,7 +17,9 @@ __all__ = ["check_rules", "load_plugins", "parameters_of", "parse_params"]
 def load_plugins(args: argparse.Namespace, modules: Iterable[str] = ()) -> Plugins:
     """Entry points, RULEKIT_RULES, ``-p`` modules and ``modules``; every rule's JSONPath
     literals are checked, so a typo fails here with the rule's name and file:line."""
-    plugins = Plugins.from_env(os.environ, [*getattr(args, "plugin", []), *modules])
+    plugins = Plugins.from_env(os.environ, getattr(args, "plugin", []))
+    for name in modules:
+        plugins.add_module(name, origin="a fixture's module:")
     return check_rules(plugins)
 
 

@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     region = args.region or profile_region
     if not region:
-        raise UsageError("pass --region (the resource's region)")
+        raise UsageError("record: pass --region (the resource's region); no profile sets one")
     client = ApiClient(credentials, region_id=region)
     config = ConfigApi(client, resolve_endpoint("Config", region, os.environ))
     try:

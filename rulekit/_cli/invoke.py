@@ -47,14 +47,20 @@ def run(args: argparse.Namespace) -> int:
 
     path = Path(args.event)
     raw = read_limited(path, MAX_EVENT_BYTES, UsageError)  # (a path may be /dev/zero)
-    event: Any = raw
+    event: Any = raw  # the handler decodes the bytes, as on FC; parsed here to name the place
+    try:
+        parsed = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        hint = ""
+        if path.suffix in (".yaml", ".yml"):
+            hint = f"; to run a fixture file, use: rulekit test {path}"
+        raise UsageError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}{hint}") from None
+    except (ValueError, RecursionError) as exc:  # not UTF-8, or nested too deeply
+        raise UsageError(f"{path} is not a JSON event: {type(exc).__name__}") from None
+    if not isinstance(parsed, dict):
+        raise UsageError(f"{path} is not a JSON object")
     if args.params:
-        try:
-            event = json.loads(raw)
-        except ValueError as exc:
-            raise UsageError(f"{path} is not JSON: {exc}") from None
-        if not isinstance(event, dict):
-            raise UsageError(f"{path} is not a JSON object")
+        event = parsed
         given = parse_params(args.params)
         event["ruleParameters"] = {**_rule_parameters(event, path), **given}
     env = dict(os.environ)
@@ -83,17 +89,33 @@ def run(args: argparse.Namespace) -> int:
         except RuleNotFoundError as exc:
             if args.rule or "cannot tell which rule" not in str(exc):
                 raise
-            names = ", ".join(sorted(r.name for r in plugins.rules))
-            raise UsageError(
-                f"{path} could be for any of {len(plugins.rules)} loaded rules; pass --rule NAME "
-                f"(one of: {names})"
-            ) from None
+            # On FC the rulekitRule parameter names the rule; here, the event's resource type
+            # may: run the one loaded rule written for it.
+            candidates = _rules_for(event, plugins.rules)
+            if len(candidates) != 1:
+                names = ", ".join(sorted(r.name for r in candidates or plugins.rules))
+                raise UsageError(
+                    f"{path} could be for any of {len(candidates or plugins.rules)} loaded "
+                    f"rules; pass --rule NAME (one of: {names})"
+                ) from None
+            env["RULEKIT_RULE"] = candidates[0].name
+            summary = handle(event, None, environ=env, plugins=plugins)
     print(
         f"rule {summary['rule']}: {summary['evaluations']} evaluation(s) "
         f"{summary['compliance']}" + (f", delivered to {args.endpoint}" if args.endpoint else ""),
         file=sys.stderr,
     )
     return 0
+
+
+def _rules_for(event: Any, rules: Any) -> list[Any]:
+    """The loaded rules written for the event's resource type (none for a periodic event)."""
+    from .._event import decode_event
+
+    resource = decode_event(event).resource
+    if resource is None:
+        return []
+    return [r for r in rules if resource.type in r.resource_types]
 
 
 def _check_oversize(event: Any, path: Path, env: dict[str, str]) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .._resource_types import KNOWN_RESOURCE_TYPES, suggest
-from .._rule import RESOURCE_TYPE_PATTERN
+from .._rule_checks import RESOURCE_TYPE_PATTERN
 from . import UsageError
 
 __all__ = ["add_parser"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import textwrap
@@ -128,6 +129,11 @@ def _junit(results: list[CaseResult], problems: list[FileProblem], path: Path) -
 
 
 def run(args: argparse.Namespace) -> int:
+    from .._settings import Settings
+
+    # The RULEKIT_* settings the deployed handler would refuse are refused here too, so a local
+    # run of the function's environment does not pass where FC would fail.
+    Settings.from_env(os.environ)
     paths = [Path(p) for p in (args.paths or ["."])]
     try:
         cases, problems = collect(paths)

@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._calls import DEFAULT_ROLE_NAME
-from .._dispatcher import RULE_PARAMETER
 from .._errors import ConfigurationError
 from .._event import SCHEDULED_NOTIFICATION
 from .._lint import api_calls
 from .._operators import PLATFORM_OPERATORS
-from .._rule import Rule
+from .._rule import RULE_PARAMETER, Rule
 
 __all__ = [
     "ACCOUNT_SCOPE",
@@ -30,6 +29,9 @@ __all__ = [
     "Deployment",
     "Parameter",
     "identifier",
+    "parameter_variable",
+    "refuse_pack_with_condition_rules",
+    "required_parameters",
 ]
 
 #: What every deployment's function does: report results, fetch OVERSIZE configurations.
@@ -323,3 +325,25 @@ def _exportable_condition(rule: Rule) -> bool:
     if condition is None or condition.params():
         return False
     return all(clause.operator in PLATFORM_OPERATORS for clause in condition.clauses())
+
+
+def parameter_variable(spec: ConfigRuleSpec, key: str) -> str:
+    """The template variable (or ROS parameter) that sets one rule parameter."""
+    return f"{spec.ident}_{identifier(key)}"
+
+
+def required_parameters(deployment: Deployment) -> list[tuple[ConfigRuleSpec, str]]:
+    """The rule parameters without a default: each becomes a template input."""
+    return [
+        (s, p.key) for s in deployment.function_rules for p in s.parameters if p.default is None
+    ]
+
+
+def refuse_pack_with_condition_rules(d: Deployment, fmt: str) -> None:
+    """A template format that cannot create platform condition rules cannot pack them."""
+    if d.compliance_pack and d.condition_rules:
+        raise ConfigurationError(
+            f"--compliance-pack with platform condition rules ({d.condition_rules[0].name}, ...): "
+            f"{fmt} cannot create those rules, so its pack could not list them. Use --format api "
+            "(one pack with every rule) or --condition-rules function"
+        )

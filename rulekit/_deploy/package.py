@@ -6,7 +6,9 @@ pip resolves the dependencies for the *target* platform (``--platform manylinux*
 --python-version X.Y --only-binary=:all:``), so compiled wheels (pydantic-core, cryptography) are
 the ones FC needs, never the build machine's. What imports do not need is left out: the CLI and
 test helpers, CLI-only dependencies, ``bin/``, caches, and dist-info files other than METADATA,
-entry_points.txt and licenses (entry points are how packs are found at run time).
+entry_points.txt and licenses. The packs' entry points are resolved here, with importlib.metadata,
+and written to ``rulekit/entry_points.json``: the function imports the modules it names and never
+scans distribution metadata on a cold start.
 
 Example::
 
@@ -30,6 +32,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .._errors import ConfigurationError
+from .._plugins import ENTRY_POINT_GROUP, PACKAGED_ENTRY_POINTS, _normalise
 from .packs import _project_dir, resolve_packs
 
 __all__ = ["FC_PYTHONS", "PackageResult", "build_package"]
@@ -190,6 +193,20 @@ def _trim(stage: Path) -> None:
                 item.rmdir()
 
 
+def _write_entry_points(stage: Path) -> None:
+    """``rulekit/entry_points.json``: every ``rulekit`` entry point of the distributions in
+    ``stage``, as ``[name, "module[:attr]", distribution]``, ordered as the CLI orders them."""
+    found = [
+        (ep.name, ep.value, dist.metadata["Name"])
+        for dist in metadata.distributions(path=[str(stage)])
+        for ep in dist.entry_points.select(group=ENTRY_POINT_GROUP)
+    ]
+    found.sort(key=lambda ep: _normalise(ep[2]))  # stable: declaration order kept
+    target = stage / "rulekit" / Path(PACKAGED_ENTRY_POINTS).name
+    lines = ",\n".join(json.dumps(ep) for ep in found)  # one entry point a line
+    target.write_text(f"[\n{lines}\n]\n" if found else "[]\n", encoding="utf-8")
+
+
 def _zip(stage: Path, path: Path) -> int:
     files = sorted(p for p in stage.rglob("*") if p.is_file())
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
@@ -256,6 +273,7 @@ def build_package(
             ]
         )
         _trim(stage)
+        _write_entry_points(stage)
         (stage / "index.py").write_text(INDEX)
         compiled = _compile(stage, find_python(python))
         dists = sorted(p.name[: -len(".dist-info")] for p in stage.glob("*.dist-info"))

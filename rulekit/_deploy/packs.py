@@ -17,7 +17,6 @@ Example::
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import sys
@@ -27,9 +26,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from .. import _entrypoints
-from .._errors import ConfigurationError, PluginError, RulekitError
-from .._plugins import ENTRY_POINT_GROUP, Plugins
+from .._errors import ConfigurationError
+from .._plugins import ENTRY_POINT_GROUP, Plugins, _normalise, installed_entry_points
 
 __all__ = ["PackSource", "check_package", "load_plugins", "resolve_packs"]
 
@@ -57,10 +55,6 @@ class PackSource:
         if local is not None:
             return str(local)
         return f"{self.dist_name}=={self.version}" if self.version else self.dist_name
-
-
-def _normalise(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _toml_section(text: str, headers: Iterable[str]) -> list[tuple[str, str]]:
@@ -108,30 +102,28 @@ def _folder_pack(spec: str, folder: Path) -> PackSource:
     return PackSource(spec, project["name"], project.get("version"), entry_points, folder.resolve())
 
 
-def _installed(spec: str, found: list[_entrypoints.EntryPoint]) -> PackSource:
-    by_entry_point = [ep for ep in found if ep.name == spec]
-    dist_name = by_entry_point[0].dist_name if by_entry_point else spec
-    mine = [ep for ep in found if _normalise(ep.dist_name) == _normalise(dist_name)]
+def _installed(spec: str, found: list[tuple[str, str, str]]) -> PackSource:
+    by_entry_point = [dist for name, _, dist in found if name == spec]
+    dist_name = by_entry_point[0] if by_entry_point else spec
+    mine = [ep for ep in found if _normalise(ep[2]) == _normalise(dist_name)]
     if not mine:
         raise ConfigurationError(
             f"{spec!r} is not a pack folder, an installed pack's entry-point name or an installed "
             f"pack's distribution name; installed packs: "
-            f"{sorted({ep.name for ep in found}) or 'none'}"
+            f"{sorted({name for name, _, _ in found}) or 'none'}"
         )
     try:
-        version: str | None = metadata.version(mine[0].dist_name)
+        version: str | None = metadata.version(mine[0][2])
     except metadata.PackageNotFoundError:  # pragma: no cover - found means installed
         version = None
-    return PackSource(
-        spec, mine[0].dist_name, version, tuple((ep.name, ep.value) for ep in mine), None
-    )
+    return PackSource(spec, mine[0][2], version, tuple((n, v) for n, v, _ in mine), None)
 
 
 def resolve_packs(specs: Sequence[str]) -> list[PackSource]:
     """The packs ``specs`` name (none: every installed pack), one per distribution, in order."""
-    found = _entrypoints.find(ENTRY_POINT_GROUP)
+    found = installed_entry_points()
     if not specs:
-        specs = sorted({ep.dist_name for ep in found})
+        specs = sorted({dist for _, _, dist in found})
     packs: dict[str, PackSource] = {}
     for spec in specs:
         path = Path(spec)
@@ -152,17 +144,7 @@ def load_plugins(packs: Sequence[PackSource]) -> Plugins:
         if pack.folder is not None and str(pack.folder) not in sys.path:
             sys.path.insert(0, str(pack.folder))
         for name, value in pack.entry_points:
-            origin = f"entry point {name} = {value} (distribution {pack.dist_name})"
-            module_name = value.partition(":")[0].strip()
-            try:
-                module = importlib.import_module(module_name)
-            except RulekitError as exc:
-                raise PluginError(f"plugin {name!r} ({origin}) has an invalid rule: {exc}") from exc
-            except Exception as exc:
-                raise PluginError(
-                    f"plugin {name!r} ({origin}) failed to load: {type(exc).__name__}: {exc}"
-                ) from exc
-            plugins.add(module, name=name, origin=origin)
+            plugins.add_entry_point(name, value, pack.dist_name)
     return plugins.finish()
 
 
@@ -170,12 +152,12 @@ def _zip_packs(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
     """Entry-point name -> (distribution, version) of every pack in a code package."""
     out: dict[str, tuple[str, str]] = {}
     for member in archive.namelist():
-        match = re.fullmatch(r"([^/]+)-([^-/]+)\.dist-info/entry_points\.txt", member)
+        match = re.fullmatch(r"(([^/]+)-([^-/]+)\.dist-info/)entry_points\.txt", member)
         if not match:
             continue
-        text = archive.read(member).decode("utf-8")
-        for name, _ in _entrypoints._section(text, ENTRY_POINT_GROUP):
-            out[name] = (match.group(1), match.group(2))
+        dist = metadata.PathDistribution(zipfile.Path(archive, match.group(1)))
+        for ep in dist.entry_points.select(group=ENTRY_POINT_GROUP):
+            out[ep.name] = (match.group(2), match.group(3))
     return out
 
 

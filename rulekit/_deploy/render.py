@@ -2,10 +2,10 @@
 API requests (JSON).
 
 Formats (docs/deploy.md):
-- ``terraform``: ``main.tf``: providers (the FC region, and an aliased provider for the Config
-  region), the RAM role and policy, ``alicloud_fcv3_function``, one ``alicloud_config_rule`` (or
-  ``alicloud_config_aggregate_config_rule``) per rule, a compliance pack when asked, a variable
-  per required rule parameter.
+- ``terraform`` (terraform.py): ``main.tf``: providers (the FC region, and an aliased provider
+  for the Config region), the RAM role and policy, ``alicloud_fcv3_function``, one
+  ``alicloud_config_rule`` (or ``alicloud_config_aggregate_config_rule``) per rule, a compliance
+  pack when asked, a variable per required rule parameter.
 - ``ros``: ``template.ros.yaml``: ALIYUN::RAM::Role, ALIYUN::FC3::Function (code from OSS),
   ALIYUN::Config::Rule per rule, ALIYUN::Config::CompliancePack when asked. ROS has no aggregate
   rule type, so aggregate exports are refused.
@@ -24,36 +24,28 @@ Example::
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .._errors import ConfigurationError
 from .api import condition_requests_file, requests_file
-from .hcl import Block, Blocks, Expr, block
-from .model import TRUST_POLICY, ConfigRuleSpec, Deployment, identifier
+from .model import (
+    TRUST_POLICY,
+    Deployment,
+    parameter_variable,
+    refuse_pack_with_condition_rules,
+    required_parameters,
+)
+from .terraform import render_terraform
 
-__all__ = ["FORMATS", "ROS_RUNTIMES", "render", "terraform_provider_version"]
+__all__ = ["FORMATS", "ROS_RUNTIMES", "render"]
 
 FORMATS = ("terraform", "ros", "s-yaml", "api")
 
-#: alicloud provider releases that added what the Terraform template uses: ``role_name`` and
-#: ``assume_role_policy_document`` of alicloud_ram_role (1.252.0); ``python3.12`` as an
-#: alicloud_fcv3_function runtime (1.260.0, provider CHANGELOG).
-PROVIDER_BASE = "1.252.0"
-PROVIDER_PYTHON312 = "1.260.0"
 #: The runtimes ALIYUN::FC3::Function documents (ROS resource reference, Dec 2025): no
 #: python3.12.
 ROS_RUNTIMES = ("python3", "python3.9", "python3.10")
 
 # Scope fields each template resource has (reference data: tests/data/deploy-schemas).
-_TF_RULE_SCOPE = {
-    "RegionIdsScope": "region_ids_scope",
-    "ResourceGroupIdsScope": "resource_group_ids_scope",
-    "ExcludeResourceIdsScope": "exclude_resource_ids_scope",
-    "TagKeyScope": "tag_key_scope",
-    "TagValueScope": "tag_value_scope",
-}
-_TF_AGGREGATE_RULE_SCOPE = {**_TF_RULE_SCOPE, "ExcludeTagsScope": "exclude_tags_scope"}
 _ROS_RULE_SCOPE = (
     "RegionIdsScope",
     "ResourceGroupIdsScope",
@@ -62,170 +54,6 @@ _ROS_RULE_SCOPE = (
     "TagValueScope",
     "TagKeyLogicScope",
 )
-
-
-def terraform_provider_version(d: Deployment) -> str:
-    return PROVIDER_PYTHON312 if d.runtime == "python3.12" else PROVIDER_BASE
-
-
-def _var(spec: ConfigRuleSpec, key: str) -> str:
-    return f"{spec.ident}_{identifier(key)}"
-
-
-def _required(deployment: Deployment) -> list[tuple[ConfigRuleSpec, str]]:
-    return [
-        (s, p.key) for s in deployment.function_rules for p in s.parameters if p.default is None
-    ]
-
-
-def _no_pack_with_condition_rules(d: Deployment, fmt: str) -> None:
-    if d.compliance_pack and d.condition_rules:
-        raise ConfigurationError(
-            f"--compliance-pack with platform condition rules ({d.condition_rules[0].name}, ...): "
-            f"{fmt} cannot create those rules, so its pack could not list them. Use --format api "
-            "(one pack with every rule) or --condition-rules function"
-        )
-
-
-def _tf_rule(d: Deployment, spec: ConfigRuleSpec) -> tuple[str, str]:
-    """(resource type, HCL block) of one function rule."""
-    kind = "alicloud_config_aggregate_config_rule" if d.aggregate else "alicloud_config_rule"
-    body: dict[str, Any] = {"provider": Expr("alicloud.config")}
-    if d.aggregate:
-        body["aggregate_config_rule_name"] = spec.name
-        body["aggregator_id"] = d.aggregator_id
-    else:
-        body["rule_name"] = spec.name
-    body.update(
-        {
-            "description": spec.rule.description or spec.name,
-            "source_owner": "CUSTOM_FC",
-            "source_identifier": Expr("alicloud_fcv3_function.rulekit.function_arn"),
-            "config_rule_trigger_types": spec.triggers,
-            "maximum_execution_frequency": spec.frequency,
-            "risk_level": spec.rule.risk_level,
-            "resource_types_scope": list(spec.rule.resource_types),
-        }
-    )
-    fields = _TF_AGGREGATE_RULE_SCOPE if d.aggregate else _TF_RULE_SCOPE
-    tags: Blocks | None = None
-    for api_name, value in spec.scope_for(fields).items():
-        if api_name == "ExcludeTagsScope":
-            tags = Blocks(Block(tag_key=t["TagKey"], tag_value=t["TagValue"]) for t in value)
-        else:
-            body[fields[api_name]] = value
-    body["input_parameters"] = spec.inputs(lambda key: Expr(f"var.{_var(spec, key)}"))
-    body["exclude_tags_scope"] = tags
-    return kind, block(f'resource "{kind}" "{spec.ident}"', body)
-
-
-def _tf_pack(d: Deployment, kinds: dict[str, str]) -> str:
-    ids = Blocks(
-        Block(config_rule_id=Expr(f"{kinds[s.name]}.{s.ident}.config_rule_id"))
-        for s in d.function_rules
-    )
-    description = f"rulekit rules: {', '.join(s.name for s in d.rules)}"
-    if d.aggregate:
-        return block(
-            'resource "alicloud_config_aggregate_compliance_pack" "rulekit"',
-            {
-                "provider": Expr("alicloud.config"),
-                "aggregate_compliance_pack_name": d.compliance_pack,
-                "aggregator_id": d.aggregator_id,
-                "description": description,
-                "risk_level": d.risk_level,
-                "config_rule_ids": ids,
-            },
-        )
-    return block(
-        'resource "alicloud_config_compliance_pack" "rulekit"',
-        {
-            "provider": Expr("alicloud.config"),
-            "compliance_pack_name": d.compliance_pack,
-            "description": description,
-            "risk_level": d.risk_level,
-            "config_rule_ids": ids,
-        },
-    )
-
-
-def _terraform(d: Deployment) -> dict[str, str]:
-    _no_pack_with_condition_rules(d, "Terraform")
-    provider = {"source": "aliyun/alicloud", "version": f">= {terraform_provider_version(d)}"}
-    parts = [
-        block("terraform", {"required_providers": Block(alicloud=provider)}),
-        block('variable "region"', {"type": Expr("string"), "default": d.region}),
-        block(
-            'variable "config_region"',
-            {
-                "type": Expr("string"),
-                "default": d.config_region,
-                "description": "Cloud Config rules are managed in cn-shanghai or ap-southeast-1",
-            },
-        ),
-    ]
-    for spec, key in _required(d):
-        parts.append(
-            block(
-                f'variable "{_var(spec, key)}"',
-                {
-                    "type": Expr("string"),
-                    "description": f"rule parameter {key} of {spec.name} (required)",
-                },
-            )
-        )
-    parts += [
-        block('provider "alicloud"', {"region": Expr("var.region")}),
-        block('provider "alicloud"', {"alias": "config", "region": Expr("var.config_region")}),
-    ]
-    if d.function_rules:
-        parts += [
-            block(
-                'resource "alicloud_ram_role" "rulekit"',
-                {
-                    "role_name": d.role_name,
-                    "assume_role_policy_document": json.dumps(TRUST_POLICY),
-                    "description": "Role of the rulekit Cloud Config rules function",
-                },
-            ),
-            block(
-                'resource "alicloud_ram_policy" "rulekit"',
-                {
-                    "policy_name": d.role_name,
-                    "policy_document": json.dumps(d.policy()),
-                    "description": "What the rulekit rules read and report",
-                },
-            ),
-            block(
-                'resource "alicloud_ram_role_policy_attachment" "rulekit"',
-                {
-                    "role_name": Expr("alicloud_ram_role.rulekit.role_name"),
-                    "policy_name": Expr("alicloud_ram_policy.rulekit.policy_name"),
-                    "policy_type": "Custom",
-                },
-            ),
-            block(
-                'resource "alicloud_fcv3_function" "rulekit"',
-                {
-                    "function_name": d.function_name,
-                    "description": "rulekit: Cloud Config rules",
-                    "runtime": d.runtime,
-                    "handler": "index.handler",
-                    "memory_size": d.memory_size,
-                    "timeout": d.timeout,
-                    "role": Expr("alicloud_ram_role.rulekit.arn"),
-                    "environment_variables": dict(d.environment) or None,
-                    "code": Block(zip_file=Expr(f'filebase64("${{path.module}}/{d.code}")')),
-                },
-            ),
-        ]
-    kinds: dict[str, str] = {}
-    for spec in d.function_rules:
-        kinds[spec.name], text = _tf_rule(d, spec)
-        parts.append(text)
-    if d.compliance_pack and d.function_rules:
-        parts.append(_tf_pack(d, kinds))
-    return {"main.tf": "\n\n".join(parts) + "\n"}
 
 
 def _ros_param(name: str) -> str:
@@ -247,7 +75,7 @@ def _ros_rules(d: Deployment, function_arn: Any) -> dict[str, Any]:
         if spec.frequency:
             props["MaximumExecutionFrequency"] = spec.frequency
         props["InputParameters"] = spec.inputs(
-            lambda key, spec=spec: {"Ref": _ros_param(_var(spec, key))}  # type: ignore[misc]
+            lambda key, spec=spec: {"Ref": _ros_param(parameter_variable(spec, key))}  # type: ignore[misc]
         )
         props.update(spec.scope_for(_ROS_RULE_SCOPE))
         resources[_ros_param(spec.ident)] = {"Type": "ALIYUN::Config::Rule", "Properties": props}
@@ -268,11 +96,11 @@ def _ros_rules(d: Deployment, function_arn: Any) -> dict[str, Any]:
 
 def _ros_parameters(d: Deployment) -> dict[str, Any]:
     return {
-        _ros_param(_var(spec, key)): {
+        _ros_param(parameter_variable(spec, key)): {
             "Type": "String",
             "Description": f"rule parameter {key} of {spec.name} (required)",
         }
-        for spec, key in _required(d)
+        for spec, key in required_parameters(d)
     }
 
 
@@ -303,7 +131,7 @@ def _ros(d: Deployment) -> dict[str, str]:
             "a CUSTOM_FC rule. Use --format terraform, --format api, or --format s-yaml (its "
             "rules step is then API requests)"
         )
-    _no_pack_with_condition_rules(d, "ROS")
+    refuse_pack_with_condition_rules(d, "ROS")
     if d.function_rules and d.runtime not in ROS_RUNTIMES:
         raise ConfigurationError(
             f"ALIYUN::FC3::Function documents the runtimes {', '.join(ROS_RUNTIMES)}, not "
@@ -359,7 +187,7 @@ def _ros(d: Deployment) -> dict[str, str]:
 
 def _serverless(d: Deployment) -> dict[str, str]:
     if not d.aggregate:
-        _no_pack_with_condition_rules(d, "ROS (the rules step of s-yaml)")
+        refuse_pack_with_condition_rules(d, "ROS (the rules step of s-yaml)")
     role_arn = f"acs:ram::${{config('AccountID')}}:role/{d.role_name}"
     props: dict[str, Any] = {
         "region": "${vars.region}",
@@ -419,7 +247,7 @@ def render(deployment: Deployment, fmt: str) -> dict[str, str]:
     """File name -> content for ``fmt`` (one of FORMATS)."""
     if fmt == "api":
         return requests_file(deployment)
-    renderers = {"terraform": _terraform, "ros": _ros, "s-yaml": _serverless}
+    renderers = {"terraform": render_terraform, "ros": _ros, "s-yaml": _serverless}
     if fmt not in renderers:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     files = renderers[fmt](deployment)

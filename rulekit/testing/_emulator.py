@@ -75,6 +75,9 @@ class Call:
     account_id: str | None = None
     #: The request's RegionId (a common parameter: the caller's, or the SDK client's region).
     region_id: str | None = None
+    #: The client's end of the TCP connection ("host:port"): calls that share it reused one
+    #: keep-alive connection.
+    connection: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -373,6 +376,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         params = dict(parse_qsl(split.query, keep_blank_values=True))
         params.update(parse_qsl(body, keep_blank_values=True))
         status, payload, call, fault = self.owner.process(split.path, params)
+        call.connection = f"{self.client_address[0]}:{self.client_address[1]}"
         self.owner.record(call)  # before any delay, so a test sees the call its client timed out
         if isinstance(fault, Delay):
             time.sleep(fault.seconds)

@@ -26,7 +26,7 @@ from typing import Any
 
 from .._errors import InventoryError
 from .._resource_types import suggest
-from .._rule import RESOURCE_TYPE_PATTERN
+from .._rule_checks import RESOURCE_TYPE_PATTERN
 from ._store import DEFAULT_ACCOUNT_ID, ResourceStore
 
 __all__ = ["InventoryResource", "read_inventory", "seed"]
