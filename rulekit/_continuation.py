@@ -218,6 +218,11 @@ class Chain:
         return self.state.deleted_window if self.state else None
 
     @property
+    def may_hand_over(self) -> bool:
+        """Whether this link hands what it leaves to a next one (chaining on, bound not hit)."""
+        return self.invoker is not None and self.link < self.options.max_links
+
+    @property
     def clean(self) -> bool:
         """No earlier link had a resource in error (DeleteMode needs a clean chain)."""
         return self.state is None or self.state.errors == 0
@@ -269,7 +274,7 @@ class Chain:
                 self.link,
             )
             return False
-        if self.link >= self.options.max_links:
+        if self.link >= self.options.max_links:  # (also: the sweep warned)
             log.error(
                 "chain %s: link %d is the last RULEKIT_CONTINUE_MAX_LINKS allows; "
                 "the sweep stops here",

@@ -166,6 +166,7 @@ class Dispatcher:
                 deadline=self.deadline,
                 start=chain.start if chain else None,
                 deleted_window=chain.deleted_window if chain else None,
+                hands_over=chain is not None and chain.may_hand_over,
             )
             if chain is not None:
                 chain.resume(delivery)  # what the previous link left to send

@@ -146,6 +146,7 @@ class Sweep:
         deadline: Deadline,
         start: Position | None = None,
         deleted_window: tuple[int, int] | None = None,
+        hands_over: bool = False,
     ) -> None:
         self.config = config
         self.judge = judge
@@ -166,6 +167,7 @@ class Sweep:
         # one stops (``cut`` after run).
         self._trail = Trail(start)
         self.deleted_window = deleted_window
+        self.hands_over = hands_over
 
     @property
     def cut(self) -> Position | None:
@@ -296,7 +298,10 @@ class Sweep:
         else:
             result.remaining = listed - evaluated if listing_done else None
         why = f"the listing failed ({failure})" if failure else "out of time"
-        log.warning(
+        # A chained sweep's link stopping for time is the plan, not a warning (docs/sweeps.md).
+        level = logging.INFO if self.hands_over and failure is None else logging.WARNING
+        log.log(
+            level,
             "rule %s: sweep stopped (%s) with %.1fs left; %s resource(s) not evaluated",
             self.prepared.rule.name,
             why,

@@ -79,9 +79,14 @@ def _delivered(emulator) -> Counter[str]:
     return Counter(ev["complianceResourceId"] for ev in emulator.evaluations)
 
 
-def test_a_chained_sweep_evaluates_every_resource_once_in_ceil_n_over_100_calls(emulator):
+def test_a_chained_sweep_evaluates_every_resource_once_in_ceil_n_over_100_calls(emulator, caplog):
     _fill(emulator, 2050)
-    summaries = _chain(emulator)
+    with caplog.at_level(logging.INFO, "rulekit"):
+        summaries = _chain(emulator)
+    # Stopping for time is the plan in a link that hands over: said at INFO, not warned.
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    stops = [r for r in caplog.records if "sweep stopped (out of time)" in r.getMessage()]
+    assert len(stops) == len(summaries) - 1
     assert len(summaries) >= 3  # it did not fit one link
     assert [s["chain"]["link"] for s in summaries] == list(range(1, len(summaries) + 1))
     assert {s["chain"]["chainId"] for s in summaries} == {summaries[0]["chain"]["chainId"]}
@@ -143,11 +148,14 @@ def test_no_delete_mode_after_the_last_link_when_an_earlier_link_had_an_error(em
 def test_the_chain_length_is_bounded_and_the_last_link_reports_the_rest(emulator, caplog):
     _fill(emulator, 1000)
     bounded = CHAINED._replace(max_links=2)
-    with caplog.at_level(logging.ERROR, "rulekit.chain"):
+    with caplog.at_level(logging.WARNING):
         summaries = _chain(emulator, bounded)
     assert len(summaries) == 2 and len(emulator.fc.invocations) == 1
     assert not summaries[-1]["complete"] and summaries[-1]["remaining"] > 0
     assert any("RULEKIT_CONTINUE_MAX_LINKS" in r.getMessage() for r in caplog.records)
+    assert any(  # the last link's sweep warns as an unchained one does
+        r.levelno == logging.WARNING and "sweep stopped" in r.getMessage() for r in caplog.records
+    )
     assert all("DeleteMode" not in c.params for c in emulator.put_calls)
 
 
