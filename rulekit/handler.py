@@ -8,6 +8,7 @@ Configuration (environment variables of the function, read on every invocation):
 - ``RULEKIT_CONFIG_ENDPOINT`` / ``RULEKIT_ENDPOINT``: endpoint overrides (docs/delivery.md).
 - ``RULEKIT_API_TIMEOUT`` (seconds, default 10), ``RULEKIT_MAX_ATTEMPTS`` (default 5),
   ``RULEKIT_RETRY_BASE_DELAY`` / ``RULEKIT_RETRY_MAX_DELAY`` (seconds, default 0.2 / 5).
+- ``RULEKIT_<PRODUCT>_RATE_LIMIT``: requests per second for each action (docs/sweeps.md).
 
 Credentials come from ``context.credentials`` (Python 3.10 runtimes) or the
 ``ALIBABA_CLOUD_*`` environment variables (Python 3.12). Any error is raised, so FC records the
@@ -71,6 +72,7 @@ def _client(
         region,
         settings.retry,
         settings.api_timeout,
+        settings.rate_limits,
     )
     client = _client_cache.get(key)
     if client is None:
@@ -78,7 +80,11 @@ def _client(
         _assumed_cache.clear()
         _folders_cache.clear()
         client = ApiClient(
-            credentials, region_id=region, retry=settings.retry, timeout=settings.api_timeout
+            credentials,
+            region_id=region,
+            retry=settings.retry,
+            timeout=settings.api_timeout,
+            rate_limits=dict(settings.rate_limits),
         )
         _client_cache[key] = client
     # A view, not the cached client with its deadline reset: invocations may run at once.
