@@ -11,7 +11,7 @@ import platform
 import sys
 from typing import Any
 
-from . import coldstart, invocation, soak, sweep, test_runner, warm
+from . import coldstart, invocation, quota, soak, sweep, test_runner, warm
 
 BENCHMARKS = {
     "test_runner": test_runner.run,
@@ -21,6 +21,7 @@ BENCHMARKS = {
     "memory": sweep.memory,
     "warm": warm.run,  # information only
     "soak": soak.run,
+    "quota": quota.run,
 }
 DEFAULT = ["test_runner", "coldstart", "invocation", "sweep", "memory", "warm"]
 

@@ -35,7 +35,7 @@ from collections.abc import Callable, Mapping
 from ._deadline import Deadline
 from ._errors import ApiError
 
-__all__ = ["DECREASE", "FLOOR", "GROWTH", "Pace", "Pacing", "is_throttled"]
+__all__ = ["DECREASE", "FLOOR", "GROWTH", "RATE_LIMITED", "Pace", "Pacing", "is_throttled"]
 
 #: A throttled answer sets the rate to this share of the successes in the last second.
 DECREASE = 0.9
@@ -46,6 +46,8 @@ FLOOR = 1.0
 #: Fewer successes than this in the last second are too few to measure the quota from.
 MIN_SAMPLE = 4
 _WINDOW = 1.0  # seconds of successes measured
+#: The code of the ApiError for a request the pace would hold past the invocation's deadline.
+RATE_LIMITED = "RateLimited"
 
 
 def is_throttled(code: str) -> bool:
@@ -96,7 +98,7 @@ class Pace:
                     f"{action} not sent: its rate ({1 / self.interval():.1f}/s) would hold it "
                     f"{wait:.1f}s, past the invocation's remaining {deadline.remaining():.1f}s",
                     action=action,
-                    code="RateLimited",
+                    code=RATE_LIMITED,
                 )
             sleep(wait)
         return slot
