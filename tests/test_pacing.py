@@ -294,6 +294,19 @@ def test_a_throttled_answer_both_backs_off_the_call_and_sets_the_actions_pace(em
     assert client.under(Deadline(None)).pacing is client.pacing  # one pace per account
 
 
+def test_a_member_accounts_calls_keep_the_user_limit(emulator):
+    from rulekit._calls import CloudApi
+
+    emulator.stub("Ecs", "DescribeRegions", {"Regions": {}})
+    api = CloudApi(ApiClient(TEST_CREDENTIALS, rate_limits={"ecs": 4}), environ=emulator.environ())
+    api.call("Ecs", "DescribeRegions")
+    for _ in range(3):
+        api.call("Ecs", "DescribeRegions", account_id="222")
+    member = [c for c in emulator.calls_of("DescribeRegions") if c.account_id == "222"]
+    assert len(member) == 3
+    assert member[-1].at - member[0].at >= 2 / 4 * 0.9  # 4/s, whatever the machine's speed
+
+
 # -- sweeps under a quota, over real HTTP ----------------------------------------------------
 def _fill(emulator: ConfigEmulator, count: int) -> set[str]:
     for n in range(count):
