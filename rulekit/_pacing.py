@@ -9,8 +9,9 @@ listing and its PutEvaluations calls are therefore paced per action, by one :cla
   product) spaces requests at least ``1/limit`` apart, from the first one.
 - Without throttling nothing else holds a request back: the concurrency is the sweep's cap.
 - A throttled answer sets a rate: 0.9 x the answers that succeeded in the last second (what the
-  quota let through), or half the current rate when too few did to measure. Throttled answers
-  to requests sent before that decision are the same overshoot and do not lower it again.
+  quota let through; in the first second, per second observed), or half the current rate when
+  too few did to measure. Throttled answers to requests sent before that decision are the same
+  overshoot and do not lower it again.
 - Each success raises the rate by 1/8 request/s, so it climbs back (at 150/s: in about a second
   from 0.9 x) until the next throttle: the rate saws between 0.9 and 1 x the quota, and the
   concurrency in flight (rate x round trip) follows.
@@ -46,6 +47,7 @@ FLOOR = 1.0
 #: Fewer successes than this in the last second are too few to measure the quota from.
 MIN_SAMPLE = 4
 _WINDOW = 1.0  # seconds of successes measured
+_MIN_SPAN = 0.1  # the shortest time a rate is measured over
 #: The code of the ApiError for a request the pace would hold past the invocation's deadline.
 RATE_LIMITED = "RateLimited"
 
@@ -71,6 +73,7 @@ class Pace:
         self._next = -math.inf  # the earliest time the next request may go
         self._decided = -math.inf  # when the rate was last lowered
         self._successes: deque[float] = deque()
+        self._first_success = math.inf
 
     def interval(self) -> float:
         """Seconds between two requests (0: not paced)."""
@@ -106,6 +109,7 @@ class Pace:
     def succeeded(self, ticket: float) -> None:
         with self._lock:
             now = self._clock()
+            self._first_success = min(self._first_success, now)
             self._successes.append(now)
             while self._successes and self._successes[0] <= now - _WINDOW:
                 self._successes.popleft()
@@ -118,9 +122,12 @@ class Pace:
             if ticket < self._decided:
                 return  # sent before the last decision: that overshoot is answered already
             now = self._clock()
-            measured = sum(1 for t in self._successes if t > now - _WINDOW) / _WINDOW
-            if measured >= MIN_SAMPLE:
-                rate = DECREASE * measured
+            count = sum(1 for t in self._successes if t > now - _WINDOW)
+            # Over the time observed when that is under a second: an early decision would
+            # otherwise take a quarter second's successes for a second's, and climb back slowly.
+            observed = max(_MIN_SPAN, min(_WINDOW, now - self._first_success))
+            if count >= MIN_SAMPLE:
+                rate = DECREASE * count / observed
             elif self.rate is not None:
                 rate = self.rate / 2
             else:
