@@ -11,7 +11,7 @@ import platform
 import sys
 from typing import Any
 
-from . import chain, coldstart, invocation, soak, sweep, test_runner, warm
+from . import chain, coldstart, invocation, quota, soak, sweep, test_runner, warm
 
 BENCHMARKS = {
     "test_runner": test_runner.run,
@@ -22,6 +22,7 @@ BENCHMARKS = {
     "warm": warm.run,  # information only
     "soak": soak.run,
     "chain": chain.run_chain,
+    "quota": quota.run,
 }
 DEFAULT = ["test_runner", "coldstart", "invocation", "sweep", "memory", "chain", "warm"]
 

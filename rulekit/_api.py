@@ -29,6 +29,7 @@ from . import _redact
 from ._credentials import Credentials
 from ._deadline import Deadline
 from ._errors import ApiError
+from ._pacing import Pacing, is_throttled
 
 __all__ = ["ApiClient", "RetryPolicy", "is_retryable"]
 
@@ -63,7 +64,7 @@ class RetryPolicy(NamedTuple):
 
 def is_retryable(code: str, status: int | None) -> bool:
     """Throttling*, 5xx and transport failures are retried; other 4xx are final."""
-    if code.startswith("Throttling") or code in _RETRYABLE_CODES:
+    if is_throttled(code) or code in _RETRYABLE_CODES:
         return True
     return status is not None and status >= 500
 
@@ -82,6 +83,7 @@ class ApiClient:
         connect_timeout: float = 5.0,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        rate_limits: Mapping[str, float] | None = None,
     ) -> None:
         _redact.install()
         self.credentials = credentials
@@ -92,6 +94,9 @@ class ApiClient:
         self.connect_timeout = connect_timeout
         self._sleep = sleep
         self._rng = rng or random.Random()
+        # One pace per action, shared by the views of this client (``under``): the platform's
+        # quota is the account's, however many threads and invocations call (_pacing).
+        self.pacing = Pacing(rate_limits)
         # SDK clients not in use. A call takes one (or builds one) and puts it back: concurrent
         # calls (a sweep's fetches) never share one's HTTP session, and reuse does not depend on
         # the thread, since a runtime may serve each invocation on a new one. Building one costs
@@ -133,11 +138,15 @@ class ApiClient:
         """Send ``action`` and return the decoded JSON body; raise :class:`ApiError` when it
         fails for good. ``params`` go in the POST body (values are stringified)."""
         attempt = 0
+        pace = self.pacing.of(product, action)
         while True:
             attempt += 1
+            ticket = pace.admit(self.deadline, sleep=self._sleep, action=action)
             try:
-                return self._once(action, params, product, version, endpoint)
+                body = self._once(action, params, product, version, endpoint)
             except ApiError as error:
+                if is_throttled(error.code):
+                    pace.throttled(ticket)  # the next attempts, and the other threads', slow down
                 error.attempts = attempt
                 if not error.retryable or attempt >= self.retry.max_attempts:
                     raise
@@ -159,6 +168,9 @@ class ApiClient:
                     wait,
                 )
                 self._sleep(wait)
+            else:
+                pace.succeeded(ticket)
+                return body
 
     def _once(
         self, action: str, params: Mapping[str, Any], product: str, version: str, endpoint: str

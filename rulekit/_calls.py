@@ -65,6 +65,8 @@ class CloudApi:
                 retry=client.retry,
                 deadline=client.deadline,
                 timeout=client.timeout,
+                # The member account's own quota (its own pace), under the same user limits.
+                rate_limits=client.pacing.limits,
             )
         )
         self._clock = clock

@@ -7,7 +7,8 @@
 | RULEKIT_API_TIMEOUT | 10 | read timeout of one API call (seconds) |
 | RULEKIT_MAX_ATTEMPTS | 5 | attempts per API call, the first included |
 | RULEKIT_RETRY_BASE_DELAY / RULEKIT_RETRY_MAX_DELAY | 0.2 / 5 | backoff (seconds) |
-| RULEKIT_SWEEP_CONCURRENCY | 4 | configurations fetched at once in a sweep |
+| RULEKIT_SWEEP_CONCURRENCY | 16 | at most this many configurations fetched at once in a sweep |
+| RULEKIT_<PRODUCT>_RATE_LIMIT | | requests per second for each action of the product |
 | RULEKIT_SWEEP_RESERVE | 5 | seconds a sweep keeps for its final flush |
 | RULEKIT_AGGREGATOR_ID | | sweep an account group (aggregator) instead of the account |
 | RULEKIT_DELETE_MODE | false | send DeleteMode on a sweep that evaluated everything |
@@ -25,10 +26,12 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
 from ._api import RetryPolicy
+from ._endpoints import PRODUCTS
 from ._errors import ConfigurationError
 
 __all__ = ["SettingError", "Settings", "SweepOptions"]
@@ -39,12 +42,13 @@ MAX_DELETED_LOOKBACK_DAYS = 30
 
 
 class SweepOptions(NamedTuple):
-    """``concurrency``: configurations fetched (and rules run) at once; ``reserve``: seconds kept
+    """``concurrency``: at most this many configurations fetched (and rules run) at once, the
+    API's pace permitting (rulekit._pacing); ``reserve``: seconds kept
     for the final flush; ``delete_mode``: send DeleteMode on a sweep that evaluated everything;
     ``deleted_lookback_days``: without DeleteMode, resources deleted in this many days before the
     sweep are listed and reported NOT_APPLICABLE (0: not listed; at most 30, the API's window)."""
 
-    concurrency: int = 4
+    concurrency: int = 16
     aggregator_id: str | None = None
     reserve: float = 5.0
     delete_mode: bool = False
@@ -105,6 +109,8 @@ class Settings(NamedTuple):
     retry: RetryPolicy
     sweep: SweepOptions
     assume_role_name: str | None
+    #: Requests per second for each action, by lower-case product name.
+    rate_limits: tuple[tuple[str, float], ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -119,7 +125,7 @@ class Settings(NamedTuple):
             max_delay=_number(env, "RULEKIT_RETRY_MAX_DELAY", default.max_delay, minimum=0),
         )
         sweep = SweepOptions(
-            concurrency=int(_number(env, "RULEKIT_SWEEP_CONCURRENCY", 4, minimum=1, integer=True)),
+            concurrency=int(_number(env, "RULEKIT_SWEEP_CONCURRENCY", 16, minimum=1, integer=True)),
             reserve=_number(env, "RULEKIT_SWEEP_RESERVE", 5.0, minimum=0),
             aggregator_id=(env.get("RULEKIT_AGGREGATOR_ID") or "").strip() or None,
             delete_mode=_flag(env, "RULEKIT_DELETE_MODE"),
@@ -150,4 +156,26 @@ class Settings(NamedTuple):
             retry=retry,
             sweep=sweep,
             assume_role_name=(env.get("RULEKIT_ASSUME_ROLE_NAME") or "").strip() or None,
+            rate_limits=_rate_limits(env),
         )
+
+
+_RATE_LIMIT = re.compile(r"RULEKIT_(\w+)_RATE_LIMIT")
+
+
+def _rate_limits(env: Mapping[str, str]) -> tuple[tuple[str, float], ...]:
+    """``RULEKIT_<PRODUCT>_RATE_LIMIT``: requests per second for each action of a known product
+    (a misspelt product would otherwise be a limit silently not applied)."""
+    limits: dict[str, float] = {}
+    for name in sorted(env):
+        match = _RATE_LIMIT.fullmatch(name)
+        if match is None:
+            continue
+        key = match.group(1).replace("_", "").lower()
+        if key not in PRODUCTS:
+            known = ", ".join(p.name.upper() for p in PRODUCTS.values())
+            raise SettingError(f"{name} names no product rulekit knows (known: {known})")
+        value = _number(env, name, 0.0, minimum=0.001)
+        if value:
+            limits[key] = value
+    return tuple(sorted(limits.items()))

@@ -2,7 +2,8 @@
 of the rule's types in the account (or, with an aggregator, in its member accounts).
 
 Resources are listed a page at a time (ListDiscoveredResources, MaxResults/NextToken), their
-configurations fetched with bounded concurrency (GetDiscoveredResource), and each one goes
+configurations fetched by up to ``concurrency`` threads, at the pace the API's quota allows
+(GetDiscoveredResource, rulekit._pacing), and each one goes
 through the dispatcher's own ``evaluate`` (the same scope check and assembly as a change event).
 Evaluations stream into delivery as they are produced, so memory stays flat however large the
 account is. The invocation's remaining time bounds the work itself, not only its submission:
@@ -47,6 +48,7 @@ from ._dispatcher import verdict
 from ._errors import ApiError, EventError, RulekitError, ScopeError
 from ._evaluation import Compliance
 from ._invocation import Outcome
+from ._pacing import RATE_LIMITED
 from ._position import Position, Spot, Trail
 from ._redact import shown
 from ._resource import Resource
@@ -354,6 +356,8 @@ class Sweep:
                     resource, aggregator_id=self.options.aggregator_id
                 )
             except (ApiError, EventError) as exc:
+                if isinstance(exc, ApiError) and exc.code == RATE_LIMITED:
+                    return None  # the pace would send it after the deadline: not evaluated
                 log.error("%s: configuration unavailable: %s", name, exc)
                 reason = f"configuration unavailable: {exc}"
                 return self._verdict(resource, Compliance.INSUFFICIENT_DATA, reason, error=str(exc))

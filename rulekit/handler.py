@@ -10,6 +10,7 @@ Configuration (environment variables of the function, read on every invocation):
   ``RULEKIT_RETRY_BASE_DELAY`` / ``RULEKIT_RETRY_MAX_DELAY`` (seconds, default 0.2 / 5).
 - ``RULEKIT_CONTINUE``: a sweep left unfinished at the deadline continues in a new
   asynchronous invocation of this function (docs/sweeps.md).
+- ``RULEKIT_<PRODUCT>_RATE_LIMIT``: requests per second for each action (docs/sweeps.md).
 
 Credentials come from ``context.credentials`` (Python 3.10 runtimes) or the
 ``ALIBABA_CLOUD_*`` environment variables (Python 3.12). Any error is raised, so FC records the
@@ -76,6 +77,7 @@ def _client(
         region,
         settings.retry,
         settings.api_timeout,
+        settings.rate_limits,
     )
     client = _client_cache.get(key)
     if client is None:
@@ -83,7 +85,11 @@ def _client(
         _assumed_cache.clear()
         _folders_cache.clear()
         client = ApiClient(
-            credentials, region_id=region, retry=settings.retry, timeout=settings.api_timeout
+            credentials,
+            region_id=region,
+            retry=settings.retry,
+            timeout=settings.api_timeout,
+            rate_limits=dict(settings.rate_limits),
         )
         _client_cache[key] = client
     # A view, not the cached client with its deadline reset: invocations may run at once.

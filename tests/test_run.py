@@ -172,7 +172,10 @@ class TestRun:
         err = capsys.readouterr().err
         assert "not a region id" in err and "imageIds" in err and "--params" in err
 
-    def test_ctrl_c_prints_what_was_evaluated(self, account, capsys):
+    def test_ctrl_c_prints_what_was_evaluated(self, account, capsys, monkeypatch):
+        # 4 threads keep 16 resources in flight: fewer than the 31 listed (the default cap of
+        # 16 would have them all in flight at once).
+        monkeypatch.setenv("RULEKIT_SWEEP_CONCURRENCY", "4")
         assert main(["-p", "sample_plugins.interrupt", "run", "ecs-instance-no-public-ip"]) == 130
         captured = capsys.readouterr()
         assert "interrupted" in captured.err

@@ -193,7 +193,11 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env(os.environ)
     region = (args.region[0] if args.region else None) or profile_region or "cn-hangzhou"
     client = ApiClient(
-        credentials, region_id=region, retry=settings.retry, timeout=settings.api_timeout
+        credentials,
+        region_id=region,
+        retry=settings.retry,
+        timeout=settings.api_timeout,
+        rate_limits=dict(settings.rate_limits),
     )
     config = ConfigApi(client, resolve_endpoint("Config", region, os.environ))
     collector = Collector(progress=sys.stderr.isatty() and args.format == "table")

@@ -22,15 +22,16 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from .._credentials import Credentials
-from ._faults import ApiCallError, ApiFailure, Delay, Drop, Fault, Pass
+from ._call import Call
+from ._faults import ApiCallError, ApiFailure, Delay, Drop, Fault, Pass, Throttle
 from ._fc import FC_PATH_PREFIX, FunctionService
+from ._quota import Quotas
 from ._signature import authenticate
 from ._store import ResourceStore
 
@@ -58,42 +59,21 @@ VERSIONS = {
 Handler = Callable[[dict[str, str]], dict[str, Any]]
 
 
-@dataclass
-class Call:
-    """One request the emulator received. ``params`` holds the action's own parameters (the
-    signature, token and other common parameters are left out)."""
-
-    product: str
-    action: str
-    params: dict[str, str]
-    status: int = 200
-    code: str | None = None
-    access_key_id: str | None = None
-    fault: Fault | None = None
-    at: float = field(default_factory=time.time)
-    #: The member account whose assumed-role credentials signed the call (None: the function's).
-    account_id: str | None = None
-    #: The request's RegionId (a common parameter: the caller's, or the SDK client's region).
-    region_id: str | None = None
-    #: The client's end of the TCP connection ("host:port"): calls that share it reused one
-    #: keep-alive connection.
-    connection: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """Answered 200 (a Delay that still processed the request counts as answered)."""
-        processed = self.fault is None or (isinstance(self.fault, Delay) and self.fault.process)
-        return self.status == 200 and processed
-
-
 _COMMON = {"Format", "Version", "AccessKeyId", "SignatureMethod", "Timestamp", "SignatureVersion"}
 _COMMON |= {"SignatureNonce", "Signature", "SecurityToken", "SignatureType", "Action", "RegionId"}
 
 
 class ConfigEmulator:
-    """The emulator. Use as a context manager, or ``start()`` / ``stop()``."""
+    """The emulator. Use as a context manager, or ``start()`` / ``stop()``. ``quota``: requests
+    per second per action, beyond which calls are throttled (:meth:`set_quota`)."""
 
-    def __init__(self, credentials: Credentials = TEST_CREDENTIALS) -> None:
+    def __init__(
+        self,
+        credentials: Credentials = TEST_CREDENTIALS,
+        *,
+        quota: Mapping[str, float] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.keys: dict[str, Credentials] = {credentials.access_key_id: credentials}
         self.credentials = credentials
         self.store = ResourceStore()
@@ -106,6 +86,9 @@ class ConfigEmulator:
         self.assumed: dict[str, str] = {}
         self._faults: dict[str, deque[Fault]] = {}
         self._always: dict[str, Fault] = {}
+        self.quotas = Quotas(clock=clock)
+        for action, per_second in (quota or {}).items():
+            self.quotas.set(action, per_second)
         self._handlers: dict[tuple[str, str], Handler] = {}
         self._nonces: set[str] = set()
         self._lock = threading.Lock()
@@ -183,6 +166,11 @@ class ConfigEmulator:
             else:
                 self._always[action] = fault
 
+    def set_quota(self, action: str, per_second: float | None, burst: float | None = None) -> None:
+        """Throttle calls of ``action`` beyond ``per_second`` (a token bucket of ``burst``
+        tokens, default one second's worth, per account; None: no quota)."""
+        self.quotas.set(action, per_second, burst)
+
     def handle(self, product: str, action: str, handler: Handler) -> None:
         """Serve ``product``/``action`` with ``handler(params) -> response dict``."""
         self._handlers[(product.lower(), action)] = handler
@@ -216,7 +204,8 @@ class ConfigEmulator:
         self.handle(product, action, next_response)
 
     def reset(self) -> None:
-        """Forget calls, evaluations, stubs, scripted faults and stored resources."""
+        """Forget calls, evaluations, stubs, scripted faults and stored resources; quotas stay,
+        refilled."""
         with self._lock:
             self.calls.clear()
             self.evaluations.clear()
@@ -225,6 +214,7 @@ class ConfigEmulator:
             self._handlers = dict(self._builtin_handlers)
             self.store = ResourceStore()
         self.fc.reset()
+        self.quotas.refill()
 
     def issue_credentials(self, account_id: str) -> Credentials:
         """New STS credentials for ``account_id`` (what AssumeRole hands out), accepted from now
@@ -267,12 +257,14 @@ class ConfigEmulator:
         return latest
 
     # -- request processing ---------------------------------------------------------------
-    def _next_fault(self, action: str) -> Fault | None:
+    def _next_fault(self, action: str, account_id: str | None) -> Fault | None:
         with self._lock:
             queue = self._faults.get(action)
             if queue:
                 return queue.popleft()
-            return self._always.get(action)
+            if action in self._always:
+                return self._always[action]
+        return None if self.quotas.admits(account_id, action) else Throttle()
 
     def _authenticate(self, params: dict[str, str]) -> str:
         return authenticate(params, self.keys, self._first_use)
@@ -312,7 +304,7 @@ class ConfigEmulator:
             call.product = self._product(path, params)
             self._authenticate(params)
             call.account_id = self.assumed.get(params.get("AccessKeyId", ""))
-            fault = self._next_fault(action)
+            fault = self._next_fault(action, call.account_id)
             if isinstance(fault, Pass):
                 fault = None
             if isinstance(fault, ApiFailure):
