@@ -73,6 +73,8 @@ class InvocationResult:
     #: Resources reported INSUFFICIENT_DATA because their scope could not be decided (their
     #: resource group is unknown, docs/scope.md).
     undecided: int = 0
+    #: What the advanced search did in a sweep that used it (rulekit._search_sweep.SearchStats).
+    advanced_search: dict[str, Any] | None = None
 
     def add(self, outcome: Outcome, delivery: Delivery) -> None:
         """Deliver and count what evaluating one resource produced."""
@@ -117,6 +119,8 @@ class InvocationResult:
             out["failures"] = list(self.failures)
         if self.delete_mode:
             out["deleteMode"] = True
+        if self.advanced_search is not None:
+            out["advancedSearch"] = dict(self.advanced_search)
         return out
 
 

@@ -106,6 +106,7 @@ class Rule:
         module: str | None = None,
         module_level: bool = False,
         evaluate: Callable[..., Any] | None = None,
+        reads: Sequence[str] | None = None,
     ) -> None:
         self.func = func
         self.location = location or (_where(func) if func else "?")
@@ -143,6 +144,9 @@ class Rule:
         self.takes_ctx = "ctx" in self._wants
         #: The declarative condition of a condition_rule (None for a Python rule).
         self.condition: Any = None
+        #: The configuration paths the rule reads (a condition rule's featurePaths), or None when
+        #: undeclared; a sweep then reads them by advanced search (docs/sweeps.md).
+        self.reads = self._check_reads(reads)
         #: Parameters that must be present when the rule has no Params model.
         self.required_params: tuple[str, ...] = ()
         if not _NAME_PATTERN.match(name):
@@ -197,6 +201,22 @@ class Rule:
         except RuleDefinitionError as exc:
             raise self._error(str(exc)) from None
         return params
+
+    def _check_reads(self, reads: Any) -> tuple[str, ...] | None:
+        if reads is None:
+            return None
+        if isinstance(reads, str) or not isinstance(reads, Sequence):
+            raise self._error(f'reads= is a list of JSONPaths, e.g. ["$.ImageId"], got {reads!r}')
+        from ._paths import compile_path
+
+        for path in reads:
+            if not isinstance(path, str) or not path.strip().startswith("$"):
+                raise self._error(f"reads= names JSONPaths starting with '$', got {path!r}")
+            try:
+                compile_path(path)
+            except RulekitError as exc:
+                raise self._error(f"reads=: {exc}") from None
+        return tuple(dict.fromkeys(path.strip() for path in reads))
 
     def _check_risk(self, level: Any) -> int:
         if isinstance(level, bool) or level not in (1, 2, 3):
@@ -395,8 +415,13 @@ def rule(
     risk_level: int = 2,
     triggers: Sequence[str] | str | None = None,
     frequency: str | None = None,
+    reads: Sequence[str] | None = None,
 ) -> Callable[[Callable[..., Any]], Rule]:
     """Declare a Cloud Config custom rule. See the module docstring for an example.
+
+    ``reads``: the configuration paths the function reads (``["$.ImageId"]``), so a periodic
+    sweep can fetch just those for many resources at once by advanced search; a read outside
+    them makes the sweep fetch that resource's whole configuration (docs/sweeps.md).
 
     ``name`` defaults to the function name with ``_`` replaced by ``-``. ``triggers`` defaults to
     change notifications (scheduled when only ``frequency`` is given); a scheduled rule without a
@@ -425,6 +450,7 @@ def rule(
             risk_level=risk_level,
             triggers=triggers,
             frequency=frequency,
+            reads=reads,
         )
 
     return decorate

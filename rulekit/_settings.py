@@ -11,6 +11,7 @@
 | RULEKIT_SWEEP_RESERVE | 5 | seconds a sweep keeps for its final flush |
 | RULEKIT_AGGREGATOR_ID | | sweep an account group (aggregator) instead of the account |
 | RULEKIT_DELETE_MODE | false | send DeleteMode on a sweep that evaluated everything |
+| RULEKIT_ADVANCED_SEARCH | true | sweep rules with declared reads by advanced search |
 | RULEKIT_ASSUME_ROLE_NAME | ResourceDirectoryAccountAccessRole | role assumed in member accounts |
 
 Example::
@@ -47,6 +48,8 @@ class SweepOptions(NamedTuple):
     reserve: float = 5.0
     delete_mode: bool = False
     deleted_lookback_days: int = 7
+    #: List and read rules with declared reads by advanced search (docs/sweeps.md).
+    advanced_search: bool = True
 
 
 class SettingError(ConfigurationError):
@@ -81,8 +84,8 @@ def _number(
     return value
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    raw = (env.get(name) or "false").strip().lower()
+def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    raw = (env.get(name) or ("true" if default else "false")).strip().lower()
     if raw in ("1", "true", "yes", "on"):
         return True
     if raw in ("0", "false", "no", "off", ""):
@@ -117,6 +120,7 @@ class Settings(NamedTuple):
             reserve=_number(env, "RULEKIT_SWEEP_RESERVE", 5.0, minimum=0),
             aggregator_id=(env.get("RULEKIT_AGGREGATOR_ID") or "").strip() or None,
             delete_mode=_flag(env, "RULEKIT_DELETE_MODE"),
+            advanced_search=_flag(env, "RULEKIT_ADVANCED_SEARCH", default=True),
             deleted_lookback_days=int(
                 _number(
                     env,

@@ -36,17 +36,19 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from ._advanced_search import SearchedResource, UndeclaredRead
 from ._config_api import ConfigApi, DiscoveredPage
 from ._dispatcher import Outcome, verdict
 from ._errors import ApiError, EventError, RulekitError, ScopeError
 from ._evaluation import Compliance
 from ._redact import shown
 from ._resource import Resource
+from ._search_sweep import SEARCHED, SearchListing, search_applies
 from ._settings import SweepOptions
 from ._tags import parse_tags
 
@@ -156,6 +158,17 @@ class Sweep:
             else scope
         )
         self._folders = _FolderLookups(folders) if folders is not None else None
+        self._search = self._search_listing()
+
+    def _search_listing(self) -> SearchListing | None:
+        """The advanced-search listing when it can serve this rule, else None (per resource)."""
+        if not self.options.advanced_search:
+            return None
+        why = search_applies(self.prepared)
+        if why is not None:
+            log.debug("rule %s: no advanced search: %s", self.prepared.rule.name, why)
+            return None
+        return SearchListing(self.config, self.prepared, aggregator_id=self.options.aggregator_id)
 
     def run(self, delivery: Delivery, result: InvocationResult) -> RulekitError | None:
         """Evaluate and stream out every listed resource. Returns the error that ended the
@@ -200,6 +213,8 @@ class Sweep:
         counts = [count for count in totals.values() if count is not None]
         total = sum(counts) if totals and len(counts) == len(totals) else None
         self._report(result, listed, total, listing_done, failure)
+        if self._search is not None:
+            result.advanced_search = self._search.stats.to_dict()
         return failure
 
     def _pages(self) -> Iterator[tuple[bool, DiscoveredPage]]:
@@ -208,9 +223,14 @@ class Sweep:
         scope = self.prepared.scope
         types = scope.resource_types or self.prepared.rule.resource_types
         aggregator = self.options.aggregator_id
-        for page in self.config.list_discovered_resources(
-            types, scope.region_ids, aggregator_id=aggregator
-        ):
+        retained: Iterable[DiscoveredPage]
+        if self._search is not None:  # the rule's reads come with the listing (docs/sweeps.md)
+            retained = self._search.pages()
+        else:
+            retained = self.config.list_discovered_resources(
+                types, scope.region_ids, aggregator_id=aggregator
+            )
+        for page in retained:
             yield False, page
         if self.options.delete_mode or self.options.deleted_lookback_days <= 0:
             return
@@ -287,19 +307,39 @@ class Sweep:
             log.error("%s: scope cannot be checked: %s", name, exc)
             reason = f"scope cannot be checked: {exc}"
             return self._verdict(resource, Compliance.INSUFFICIENT_DATA, reason, error=str(exc))
-        if outside is None:
-            try:
-                resource = self.config.fetch_configuration(
-                    resource, aggregator_id=self.options.aggregator_id
-                )
-            except (ApiError, EventError) as exc:
-                log.error("%s: configuration unavailable: %s", name, exc)
-                reason = f"configuration unavailable: {exc}"
-                return self._verdict(resource, Compliance.INSUFFICIENT_DATA, reason, error=str(exc))
-            if self._out_of_time():  # the fetch took the last of the time
-                return None
-        ctx = self.ctx.for_resource(resource)
-        return self.judge(self.prepared, resource, ctx)
+        if outside is not None:
+            return self.judge(self.prepared, resource, self.ctx.for_resource(resource))
+        searched = profile.get(SEARCHED) if self._search is not None else None
+        if searched is not None:
+            searched.account_id = resource.account_id
+            searched.resource_group_id = resource.resource_group_id
+            outcome = self._judged(searched)
+            if outcome is not None:
+                self._search.stats.count(searched=True)  # type: ignore[union-attr]
+                return outcome
+            log.info("%s: %s; fetching its configuration", name, searched.undeclared)
+        if self._search is not None:  # a searched type's resource served per resource
+            self._search.stats.count(searched=False)
+        try:
+            resource = self.config.fetch_configuration(
+                resource, aggregator_id=self.options.aggregator_id
+            )
+        except (ApiError, EventError) as exc:
+            log.error("%s: configuration unavailable: %s", name, exc)
+            reason = f"configuration unavailable: {exc}"
+            return self._verdict(resource, Compliance.INSUFFICIENT_DATA, reason, error=str(exc))
+        if self._out_of_time():  # the fetch took the last of the time
+            return None
+        return self.judge(self.prepared, resource, self.ctx.for_resource(resource))
+
+    def _judged(self, searched: SearchedResource) -> Outcome | None:
+        """The outcome on a searched resource; None when the rule read something it did not
+        declare (even if it caught the refusal): it must see the whole configuration instead."""
+        try:
+            outcome = self.judge(self.prepared, searched, self.ctx.for_resource(searched))
+        except UndeclaredRead:
+            return None
+        return None if searched.undeclared else outcome
 
     def _verdict(
         self, resource: Resource, compliance: Compliance, why: str, error: str | None = None
