@@ -11,7 +11,7 @@ import platform
 import sys
 from typing import Any
 
-from . import coldstart, invocation, soak, sweep, test_runner, warm
+from . import advanced_search, coldstart, invocation, soak, sweep, test_runner, warm
 
 BENCHMARKS = {
     "test_runner": test_runner.run,
@@ -21,8 +21,9 @@ BENCHMARKS = {
     "memory": sweep.memory,
     "warm": warm.run,  # information only
     "soak": soak.run,
+    "advanced_search": advanced_search.run,
 }
-DEFAULT = ["test_runner", "coldstart", "invocation", "sweep", "memory", "warm"]
+DEFAULT = ["test_runner", "coldstart", "invocation", "sweep", "memory", "advanced_search", "warm"]
 
 
 def _machine() -> dict[str, Any]:

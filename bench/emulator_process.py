@@ -1,8 +1,10 @@
 """Run a ConfigEmulator in its own process (so its memory is not the measured process's):
 prints its URL, serves until stdin closes. ``--resources N`` preloads N ECS instances;
 ``--round-trip S`` holds every request S seconds before it is answered, a simulated network
-round trip (requests are served on their own threads, so concurrent ones overlap)."""
+round trip (requests are served on their own threads, so concurrent ones overlap);
+``--report-calls`` prints the calls served per action as JSON when it stops."""
 
+import json
 import sys
 import time
 
@@ -37,6 +39,11 @@ def main() -> None:
     print(emulator.url, flush=True)
     sys.stdin.read()  # until the benchmark closes our stdin
     emulator.stop()
+    if "--report-calls" in sys.argv:  # the calls it served, per action (bench/advanced_search.py)
+        counts: dict[str, int] = {}
+        for call in emulator.calls:
+            counts[call.action] = counts.get(call.action, 0) + 1
+        print(json.dumps(counts), flush=True)
 
 
 if __name__ == "__main__":

@@ -180,29 +180,37 @@ def _walk(node: Any, steps: list[str]) -> Any:
     return node
 
 
+def _tags(item: StoredResource) -> dict[str, list[str]]:
+    return {k: list(v) for k, v in item.tags.items()}
+
+
+#: The record's own columns (not the configuration's), as the property files name them.
+_METADATA: dict[str, Callable[[StoredResource], Any]] = {
+    "AccountId": lambda i: int(i.account_id) if i.account_id.isdigit() else i.account_id,
+    "RegionId": lambda i: i.region,
+    "ResourceId": lambda i: i.resource_id,
+    "ResourceType": lambda i: i.resource_type,
+    "ResourceName": lambda i: i.name or "",
+    "ResourceGroupId": lambda i: i.resource_group_id or "",
+    "ResourceStatus": lambda i: i.status or "",
+    "ResourceDeleted": lambda i: 0 if i.deleted else 1,
+    # The docs' literal form for this column (research16.md §1.3); rows' form is unverified.
+    "ResourceCreationTime": lambda i: time.strftime(
+        "%Y-%m-%d %H:%M:%S", time.gmtime(i.creation_time / 1000)
+    ),
+    "AvailabilityZone": lambda i: "",
+    "Arn": lambda i: "",
+    "Tags.Key": lambda i: list(_tags(i)),
+    "Tags.Value": lambda i: [v for values in _tags(i).values() for v in values],
+    "Tags.Kvpair": lambda i: [f"{k}:{v}" for k, values in _tags(i).items() for v in values],
+    "TagsStr": lambda i: json.dumps(_tags(i)),
+}
+
+
 def _value(item: StoredResource, column: str) -> Any:
-    tags = {k: list(v) for k, v in item.tags.items()}
-    metadata: dict[str, Callable[[], Any]] = {
-        "AccountId": lambda: int(item.account_id) if item.account_id.isdigit() else item.account_id,
-        "RegionId": lambda: item.region,
-        "ResourceId": lambda: item.resource_id,
-        "ResourceType": lambda: item.resource_type,
-        "ResourceName": lambda: item.name or "",
-        "ResourceGroupId": lambda: item.resource_group_id or "",
-        "ResourceStatus": lambda: item.status or "",
-        "ResourceDeleted": lambda: 0 if item.deleted else 1,
-        "ResourceCreationTime": lambda: time.strftime(
-            "%Y-%m-%d %H:%M:%S", time.gmtime(item.creation_time / 1000)
-        ),
-        "AvailabilityZone": lambda: "",
-        "Arn": lambda: "",
-        "Tags.Key": lambda: list(tags),
-        "Tags.Value": lambda: [v for values in tags.values() for v in values],
-        "Tags.Kvpair": lambda: [f"{k}:{v}" for k, values in tags.items() for v in values],
-        "TagsStr": lambda: json.dumps(tags),
-    }
-    if column in metadata:
-        return metadata[column]()
+    metadata = _METADATA.get(column)
+    if metadata is not None:
+        return metadata(item)
     configuration = item.configuration
     if isinstance(configuration, str):
         try:
