@@ -40,6 +40,7 @@ __all__ = [
     "SearchedResource",
     "UndeclaredRead",
     "count_sql",
+    "declared_reads",
     "plan_reads",
     "searched_resource",
     "select_sql",
@@ -142,6 +143,18 @@ def plan_reads(rule: Rule, resource_type: str) -> SearchPlan | str:
         if any(column.steps[:n] in names for n in range(1, len(column.steps))):
             return f"{column.path} lies under another read"
     return SearchPlan(tuple(dict.fromkeys(columns)), rule.condition is not None)
+
+
+def declared_reads(reads: Any) -> tuple[str, ...]:
+    """A rule's ``reads=``, checked: a list of JSONPaths starting with ``$`` (PathError or
+    SearchError otherwise), without duplicates."""
+    if isinstance(reads, str) or not isinstance(reads, (list, tuple)):
+        raise SearchError(f'reads= is a list of JSONPaths, e.g. ["$.ImageId"], got {reads!r}')
+    for path in reads:
+        if not isinstance(path, str) or not path.strip().startswith("$"):
+            raise SearchError(f"reads= names JSONPaths starting with '$', got {path!r}")
+        compile_path(path)  # PathError naming the path
+    return tuple(dict.fromkeys(path.strip() for path in reads))
 
 
 def literal(value: str) -> str:

@@ -205,18 +205,12 @@ class Rule:
     def _check_reads(self, reads: Any) -> tuple[str, ...] | None:
         if reads is None:
             return None
-        if isinstance(reads, str) or not isinstance(reads, Sequence):
-            raise self._error(f'reads= is a list of JSONPaths, e.g. ["$.ImageId"], got {reads!r}')
-        from ._paths import compile_path
+        from ._advanced_search import declared_reads
 
-        for path in reads:
-            if not isinstance(path, str) or not path.strip().startswith("$"):
-                raise self._error(f"reads= names JSONPaths starting with '$', got {path!r}")
-            try:
-                compile_path(path)
-            except RulekitError as exc:
-                raise self._error(f"reads=: {exc}") from None
-        return tuple(dict.fromkeys(path.strip() for path in reads))
+        try:
+            return declared_reads(reads)
+        except RulekitError as exc:
+            raise self._error(str(exc)) from None
 
     def _check_risk(self, level: Any) -> int:
         if isinstance(level, bool) or level not in (1, 2, 3):
