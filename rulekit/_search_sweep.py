@@ -106,7 +106,8 @@ class SearchListing:
 
     def pages(self) -> Iterator[DiscoveredPage]:
         scope = self.prepared.scope
-        for resource_type in scope.resource_types or self.prepared.rule.resource_types:
+        types = scope.resource_types or self.prepared.rule.resource_types
+        for resource_type in types:
             plan = plan_reads(self.prepared.rule, resource_type)
             if isinstance(plan, str):
                 yield from self._fallback(resource_type, None, set(), plan)
@@ -117,7 +118,8 @@ class SearchListing:
                 yield from self._fallback(resource_type, None, set(), str(exc))
                 continue
             regions = [r for r in counts if not scope.region_ids or r in scope.region_ids]
-            total = sum(counts[r] for r in regions)
+            # The sweep's total (for ``remaining``) is known only when one type is swept.
+            total = sum(counts[r] for r in regions) if len(types) == 1 else None
             for region in regions:
                 yield from self._region(plan, resource_type, region, counts[region], total)
 
@@ -142,7 +144,12 @@ class SearchListing:
         return counts
 
     def _region(
-        self, plan: SearchPlan, resource_type: str, region: str, expected: int, total: int
+        self,
+        plan: SearchPlan,
+        resource_type: str,
+        region: str,
+        expected: int,
+        total: int | None,
     ) -> Iterator[DiscoveredPage]:
         seen: set[tuple[str, str]] = set()
         after: str | None = None

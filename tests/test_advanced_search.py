@@ -448,3 +448,36 @@ def _client() -> Any:
     from rulekit.testing import TEST_CREDENTIALS
 
     return ApiClient(TEST_CREDENTIALS)
+
+
+def test_a_searched_sweep_out_of_time_reports_the_rest_from_the_counts(emulator):
+    from rulekit._api import ApiClient
+    from rulekit._config_api import ConfigApi
+    from rulekit._deadline import Deadline
+    from rulekit._delivery import ConfigSink
+    from rulekit._dispatcher import Dispatcher
+    from rulekit._event import decode_event
+    from rulekit._plugins import Plugins
+    from rulekit._settings import SweepOptions
+    from rulekit.testing import TEST_CREDENTIALS
+
+    _instances(emulator, 300)
+    ticks = [0.0]
+
+    def clock() -> float:  # every clock read advances 1 s: ~50 resources start
+        ticks[0] += 1.0
+        return ticks[0]
+
+    config = ConfigApi(ApiClient(TEST_CREDENTIALS), endpoint=emulator.url)
+    rules = Plugins.from_env({"RULEKIT_LOAD_PLUGINS": ""}, [SEARCHED]).rules
+    dispatcher = Dispatcher(
+        [rules["instance-shape"]],
+        config=config,
+        deadline=Deadline(60.0, clock=clock),
+        sweep=SweepOptions(concurrency=1, reserve=10),
+    )
+    event = decode_event(scheduled_event())
+    result = dispatcher.dispatch(event, sink=ConfigSink(config, event.result_token))
+    assert not result.complete and 0 < result.resources < 300
+    assert result.remaining == 300 - result.resources  # the COUNT per region's total
+    assert result.advanced_search["searched"] == result.resources
