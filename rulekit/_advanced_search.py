@@ -23,7 +23,7 @@ import json
 import re
 from collections.abc import Mapping
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._errors import EventError, RulekitError
@@ -93,7 +93,8 @@ class UndeclaredRead(EventError):
 
 @cache
 def _columns() -> Mapping[str, Mapping[str, str]]:
-    text = resources.files("rulekit").joinpath("_search_columns.json").read_text("utf-8")
+    # Beside this module in the wheel and in the FC zip (package data), read on first use.
+    text = Path(__file__).with_name("_search_columns.json").read_text("utf-8")
     types: Mapping[str, Mapping[str, str]] = json.loads(text)["types"]
     return types
 
