@@ -226,6 +226,10 @@ def _decoded(value: Any, column: Column) -> Any:
 def searched_configuration(row: Mapping[str, Any], plan: SearchPlan) -> dict[str, Any] | None:
     """The configuration the rule's reads see, nested as GetDiscoveredResource's would be; None
     when a value cannot be mapped back with certainty (the resource is fetched instead)."""
+    # Every read null: a resource without any of the properties, or one whose configuration
+    # the index could not read (GetDiscoveredResource would say which): fetch it.
+    if plan.columns and all(row.get(column.name) is None for column in plan.columns):
+        return None
     root: dict[str, Any] = {}
     for column in plan.columns:
         if column.name not in row:

@@ -291,6 +291,14 @@ class TestDecoding:
         ) == {"ImageId": "m-1"}
         assert searched_configuration(row, _plan("$.VpcAttributes.VpcId", "$.ImageId")) is None
 
+    def test_a_row_with_every_read_null_is_fetched_even_for_a_condition_rule(self):
+        # No property at all, or a configuration the index could not read: only the fetch tells.
+        row = {"VpcAttributes.VpcId": None, "ImageId": None}
+        assert (
+            searched_configuration(row, _plan("$.VpcAttributes.VpcId", "$.ImageId", condition=True))
+            is None
+        )
+
     def test_reading_outside_the_declared_reads_is_refused_and_remembered(self):
         row = {"ResourceId": "i-1", "RegionId": "r", "ImageId": "m-1", "VpcAttributes.VpcId": "v"}
         resource = searched_resource(row, _plan("$.ImageId", "$.VpcAttributes.VpcId"), TYPE)

@@ -50,7 +50,10 @@ _shapes = {
     ),
     "InstanceName": st.one_of(st.sampled_from(["prod-web", "test-1", "ünïcode-prod"]), _scalar),
 }
-_configuration = st.fixed_dictionaries({}, optional=_shapes)
+# Mostly objects; now and then what the platform recorded but cannot be read as JSON.
+_configuration = st.one_of(
+    st.fixed_dictionaries({}, optional=_shapes), st.just('{"ImageId": "m-ok", ')
+)
 _inventory = st.lists(
     st.tuples(st.sampled_from(["cn-hangzhou", "cn-beijing"]), _configuration),
     min_size=1,
@@ -103,7 +106,7 @@ def test_a_searched_sweep_evaluates_exactly_as_the_per_resource_sweep(emulator, 
             searched_summary, searched = _sweep(emulator, fc_context, rule_name, True)
             assert searched == per_resource, rule_name
             assert len(searched) == len(inventory) == searched_summary["resources"]
-            assert searched_summary["errors"] == per_resource_summary["errors"] == 0
+            assert searched_summary["errors"] == per_resource_summary["errors"]
             stats = searched_summary["advancedSearch"]
             assert stats["searched"] + stats["fallbacks"] == len(inventory)
             served.update(searched=stats["searched"], fallbacks=stats["fallbacks"])
