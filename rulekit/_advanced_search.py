@@ -20,6 +20,7 @@ Example::
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Mapping
 from functools import cache
@@ -71,6 +72,7 @@ METADATA_COLUMNS = frozenset(
 )
 #: What a sweep needs of every resource besides the rule's reads (the listing's part).
 LISTED_COLUMNS = ("ResourceId", "RegionId", "AccountId", "ResourceName", "ResourceGroupId")
+log = logging.getLogger("rulekit.sweep")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # JSON types a row value may have for each property type, the configuration's own types: a
 # value of another type may have been converted by the search index, so it is not trusted.
@@ -94,8 +96,13 @@ class UndeclaredRead(EventError):
 @cache
 def _columns() -> Mapping[str, Mapping[str, str]]:
     # Beside this module in the wheel and in the FC zip (package data), read on first use.
-    text = Path(__file__).with_name("_search_columns.json").read_text("utf-8")
-    types: Mapping[str, Mapping[str, str]] = json.loads(text)["types"]
+    # Without it no read can be mapped to a column: every type is swept per resource.
+    try:
+        text = Path(__file__).with_name("_search_columns.json").read_text("utf-8")
+        types: Mapping[str, Mapping[str, str]] = json.loads(text)["types"]
+    except (OSError, ValueError, KeyError) as exc:
+        log.error("advanced search off: the column table is unreadable: %s", exc)
+        return {}
     return types
 
 

@@ -233,6 +233,18 @@ class TestPlans:
     def test_reads_the_sql_cannot_express(self, reads, why):
         assert why in str(plan_reads(_python_rule(reads), TYPE))
 
+    def test_without_the_column_table_every_type_is_swept_per_resource(self, monkeypatch, caplog):
+        import rulekit._advanced_search as module
+
+        monkeypatch.setattr(module, "__file__", "/nonexistent/_advanced_search.py")
+        module._columns.cache_clear()
+        try:
+            assert "no property file" in str(plan_reads(_python_rule(["$.ImageId"]), TYPE))
+            assert "column table is unreadable" in caplog.text
+        finally:
+            monkeypatch.undo()
+            module._columns.cache_clear()
+
     def test_an_unknown_type_is_not_searched(self):
         assert "no property file" in str(plan_reads(_python_rule([]), "ACS::Foo::Bar"))
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from rulekit.handler import run
@@ -95,6 +95,24 @@ def test_a_searched_sweep_evaluates_exactly_as_the_per_resource_sweep(emulator, 
         max_examples=30,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+    # Always run: one resource every rule reads from its row, one that must be fetched.
+    @example(
+        [
+            (
+                "cn-hangzhou",
+                {
+                    "ImageId": "m-ok",
+                    "Cpu": 2,
+                    "Memory": 1024,
+                    "DeletionProtection": True,
+                    "VpcAttributes": {"VpcId": "vpc-1"},
+                    "SecurityGroupIds": {"SecurityGroupId": ["sg-1"]},
+                    "InstanceName": "prod-web",
+                },
+            ),
+            ("cn-beijing", {}),
+        ]
     )
     @given(_inventory)
     def check(inventory: list[tuple[str, dict[str, Any]]]) -> None:

@@ -70,6 +70,7 @@ def test_the_package_leaves_out_what_imports_do_not_need(packages, tmp_path_fact
     assert not [n for n in names if n.startswith(("bin/", "yaml/", "_pytest/", "hcl2/"))]
     assert not [n for n in names if n.startswith(("rulekit/_cli/", "rulekit/testing/"))]
     assert "rulekit_ecs-0.1.0.dist-info/entry_points.txt" in names
+    assert "rulekit/_search_columns.json" in names  # advanced-search sweeps need it at run time
     compiled = [n for n in names if n.endswith(".so")]
     assert compiled and all("x86_64-linux-gnu" in n or "abi3" in n for n in compiled)
     assert zip_path.stat().st_size < 15_000_000
