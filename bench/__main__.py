@@ -11,7 +11,7 @@ import platform
 import sys
 from typing import Any
 
-from . import chain, coldstart, invocation, quota, soak, sweep, test_runner, warm
+from . import advanced_search, chain, coldstart, invocation, quota, soak, sweep, test_runner, warm
 
 BENCHMARKS = {
     "test_runner": test_runner.run,
@@ -23,8 +23,18 @@ BENCHMARKS = {
     "soak": soak.run,
     "chain": chain.run_chain,
     "quota": quota.run,
+    "advanced_search": advanced_search.run,
 }
-DEFAULT = ["test_runner", "coldstart", "invocation", "sweep", "memory", "chain", "warm"]
+DEFAULT = [
+    "test_runner",
+    "coldstart",
+    "invocation",
+    "sweep",
+    "memory",
+    "advanced_search",
+    "chain",
+    "warm",
+]
 
 
 def _machine() -> dict[str, Any]:

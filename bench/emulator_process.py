@@ -3,7 +3,7 @@ prints its URL, serves until stdin closes. ``--resources N`` preloads N ECS inst
 ``--round-trip S`` holds every request S seconds before it is answered, a simulated network
 round trip (requests are served on their own threads, so concurrent ones overlap);
 ``--quota ACTION=Q`` throttles ACTION beyond Q requests/s. When stdin closes it prints, per
-action, the calls answered and throttled and the span of the answered ones (JSON)."""
+action, the calls received, answered and throttled and the span of the answered ones (JSON)."""
 
 import json
 import sys
@@ -46,7 +46,10 @@ def main() -> None:
     emulator.stop()
     stats: dict[str, dict[str, float]] = {}
     for call in emulator.calls:
-        seen = stats.setdefault(call.action, {"ok": 0, "throttled": 0, "first": 0, "last": 0})
+        seen = stats.setdefault(
+            call.action, {"calls": 0, "ok": 0, "throttled": 0, "first": 0, "last": 0}
+        )
+        seen["calls"] += 1
         if call.ok:
             seen["ok"] += 1
             seen["first"] = min(seen["first"] or call.at, call.at)

@@ -144,6 +144,11 @@ class Group:
             out.extend(child.clauses() if isinstance(child, Group) else [child])
         return out
 
+    def feature_paths(self) -> tuple[str, ...]:
+        """The distinct featurePaths of every clause: what the condition reads of a
+        configuration (a sweep reads just these by advanced search)."""
+        return tuple(dict.fromkeys(clause.feature_path for clause in self.clauses()))
+
     def failure(self, resource: Resource, values: Mapping[str, Any]) -> dict[str, Any] | None:
         first: dict[str, Any] | None = None
         for child in self.children:

@@ -13,13 +13,14 @@ from typing import Any, NamedTuple
 
 from ._api import ApiClient
 from ._endpoints import PRODUCTS, resolve_endpoint
-from ._errors import ApiError
+from ._errors import ApiError, EventError
 from ._evaluation import encode_evaluations
 from ._event import parse_configuration
+from ._redact import shown
 from ._resource import Resource, recorded_resource_group
 from ._tags import parse_tags
 
-__all__ = ["CONFIG_API_VERSION", "ConfigApi", "DiscoveredPage"]
+__all__ = ["CONFIG_API_VERSION", "ConfigApi", "DiscoveredPage", "resource_from_profile"]
 
 CONFIG_API_VERSION = PRODUCTS["config"].version
 
@@ -188,3 +189,32 @@ def _member(body: dict[str, Any], key: str, action: str, what: str = "") -> dict
             request_id=body.get("RequestId"),
         )
     return member
+
+
+def resource_from_profile(profile: Any) -> Resource:
+    """A Resource (without configuration) from a DiscoveredResourceProfileList entry."""
+    if not isinstance(profile, dict):
+        raise EventError(f"a resource profile is not an object: {shown(profile)}")
+    rid, rtype, region = (profile.get(k) for k in ("ResourceId", "ResourceType", "Region"))
+    if not rid or not rtype or not region:
+        raise EventError(
+            f"a resource profile lacks ResourceId, ResourceType or Region: {sorted(profile)}"
+        )
+    account = profile.get("AccountId")
+    return Resource(
+        id=str(rid),
+        type=str(rtype),
+        region=str(region),
+        account_id=str(account) if account not in (None, "") else "",
+        name=profile.get("ResourceName") or None,
+        status=profile.get("ResourceStatus") or None,
+        # Only ListDiscoveredResources carries it; "" there means the resource has no group,
+        # while an absent key (the aggregator's listing) leaves it unknown until the fetch.
+        resource_group_id=_text(profile.get("ResourceGroupId")),
+        tags=parse_tags(profile.get("Tags")),
+        creation_time=profile.get("ResourceCreationTime"),
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -12,13 +12,19 @@ Example::
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ._api import ApiClient
 from ._endpoints import PRODUCTS, resolve_endpoint
+from ._errors import RulekitError, ScopeError
 
-__all__ = ["DirectoryFolders", "FolderCache"]
+if TYPE_CHECKING:
+    from ._scope import FolderResolver
+
+__all__ = ["DirectoryFolders", "FolderCache", "FolderLookups"]
 
 #: Folder ids by account id, with the time they were looked up.
 FolderCache = dict[str, tuple[float, frozenset[str]]]
@@ -67,3 +73,30 @@ class DirectoryFolders:
         result = frozenset(folders)
         self._cache[account_id] = (now, result)
         return result
+
+
+class FolderLookups:
+    """The dispatcher's folder resolver, asked once per account and sweep however many workers
+    ask at once; a failed lookup is remembered for the sweep, so an account that left the
+    resource directory costs one GetAccount, not one per resource."""
+
+    def __init__(self, folders: FolderResolver) -> None:
+        self._folders = folders
+        self._lock = threading.Lock()
+        self._per_account: dict[str, threading.Lock] = {}
+        self._found: dict[str, frozenset[str] | str] = {}  # folders, or why the lookup failed
+
+    def __call__(self, account_id: str) -> frozenset[str]:
+        with self._lock:
+            lock = self._per_account.setdefault(account_id, threading.Lock())
+        with lock:
+            found = self._found.get(account_id)
+            if found is None:
+                try:
+                    found = self._folders(account_id)
+                except RulekitError as exc:
+                    found = str(exc)
+                self._found[account_id] = found
+        if isinstance(found, str):
+            raise ScopeError(f"the folders of account {account_id} are unknown: {found}")
+        return found

@@ -44,6 +44,8 @@ class InvocationResult:
     #: Resources reported INSUFFICIENT_DATA because their scope could not be decided (their
     #: resource group is unknown, docs/scope.md).
     undecided: int = 0
+    #: What the advanced search did in a sweep that used it (rulekit._search_sweep.SearchStats).
+    advanced_search: dict[str, Any] | None = None
     #: A chained sweep's link: chain id, link number, chain totals, next link (docs/sweeps.md).
     chain: dict[str, Any] | None = None
 
@@ -90,6 +92,8 @@ class InvocationResult:
             out["failures"] = list(self.failures)
         if self.delete_mode:
             out["deleteMode"] = True
+        if self.advanced_search is not None:
+            out["advancedSearch"] = dict(self.advanced_search)
         if self.chain:
             out["chain"] = self.chain
         return out

@@ -2,7 +2,8 @@
 
 A type close to a known one (``ACS::ECS::Instanse``) is an error with a suggestion; a well-formed
 type that is not close to any known one is accepted with a warning, since the platform adds types
-over time. Names only: the property lists stay out of the package.
+over time. Names only: the property lists' keys and types ship apart, in ``_search_columns.json``,
+read only by sweeps using advanced search (rulekit._advanced_search).
 
 Example::
 

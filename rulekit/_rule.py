@@ -88,6 +88,7 @@ class Rule:
         module: str | None = None,
         module_level: bool = False,
         evaluate: Callable[..., Any] | None = None,
+        reads: Sequence[str] | None = None,
     ) -> None:
         self.func = func
         self.location = location or (_where(func) if func else "?")
@@ -126,6 +127,9 @@ class Rule:
         self.takes_ctx = "ctx" in self._wants
         #: The declarative condition of a condition_rule (None for a Python rule).
         self.condition: Any = None
+        #: The configuration paths the rule reads (a condition rule's featurePaths), or None when
+        #: undeclared; a sweep then reads them by advanced search (docs/sweeps.md).
+        self.reads = checks.reads(where, reads)
         #: Parameters that must be present when the rule has no Params model.
         self.required_params: tuple[str, ...] = ()
         if not checks.NAME_PATTERN.match(name):
@@ -290,8 +294,13 @@ def rule(
     risk_level: int = 2,
     triggers: Sequence[str] | str | None = None,
     frequency: str | None = None,
+    reads: Sequence[str] | None = None,
 ) -> Callable[[Callable[..., Any]], Rule]:
     """Declare a Cloud Config custom rule. See the module docstring for an example.
+
+    ``reads``: the configuration paths the function reads (``["$.ImageId"]``), so a periodic
+    sweep can fetch just those for many resources at once by advanced search; a read outside
+    them makes the sweep fetch that resource's whole configuration (docs/sweeps.md).
 
     ``name`` defaults to the function name with ``_`` replaced by ``-``. ``triggers`` defaults to
     change notifications (scheduled when only ``frequency`` is given); a scheduled rule without a
@@ -320,6 +329,7 @@ def rule(
             risk_level=risk_level,
             triggers=triggers,
             frequency=frequency,
+            reads=reads,
         )
 
     return decorate

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._errors import RuleDefinitionError
+from ._errors import RuleDefinitionError, RulekitError
 from ._event import CHANGE_NOTIFICATION, SCHEDULED_NOTIFICATION
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ __all__ = [
     "RESOURCE_TYPE_PATTERN",
     "TRIGGERS",
     "params_model",
+    "reads",
     "resource_types",
     "risk_level",
     "signature_names",
@@ -93,6 +94,17 @@ def params_model(where: str, params: Any) -> type[Params] | None:
     except RuleDefinitionError as exc:
         raise _error(where, str(exc)) from None
     return params
+
+
+def reads(where: str, reads: Any) -> tuple[str, ...] | None:
+    if reads is None:
+        return None
+    from ._advanced_search import declared_reads
+
+    try:
+        return declared_reads(reads)
+    except RulekitError as exc:
+        raise _error(where, str(exc)) from None
 
 
 def risk_level(where: str, level: Any) -> int:

@@ -14,6 +14,7 @@
 | RULEKIT_DELETE_MODE | false | send DeleteMode on a sweep that evaluated everything |
 | RULEKIT_CONTINUE | false | hand an unfinished sweep to a new async invocation (docs/sweeps.md) |
 | RULEKIT_CONTINUE_MAX_LINKS | 50 | invocations one chained sweep may take, the first included |
+| RULEKIT_ADVANCED_SEARCH | true | sweep rules with declared reads by advanced search |
 | RULEKIT_ASSUME_ROLE_NAME | ResourceDirectoryAccountAccessRole | role assumed in member accounts |
 
 Example::
@@ -57,6 +58,8 @@ class SweepOptions(NamedTuple):
     #: fc:InvokeFunction on the function itself), at most ``max_links`` invocations in all.
     continue_sweep: bool = False
     max_links: int = 50
+    #: List and read rules with declared reads by advanced search (docs/sweeps.md).
+    advanced_search: bool = True
 
 
 class SettingError(ConfigurationError):
@@ -91,8 +94,8 @@ def _number(
     return value
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    raw = (env.get(name) or "false").strip().lower()
+def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    raw = (env.get(name) or ("true" if default else "false")).strip().lower()
     if raw in ("1", "true", "yes", "on"):
         return True
     if raw in ("0", "false", "no", "off", ""):
@@ -129,6 +132,7 @@ class Settings(NamedTuple):
             reserve=_number(env, "RULEKIT_SWEEP_RESERVE", 5.0, minimum=0),
             aggregator_id=(env.get("RULEKIT_AGGREGATOR_ID") or "").strip() or None,
             delete_mode=_flag(env, "RULEKIT_DELETE_MODE"),
+            advanced_search=_flag(env, "RULEKIT_ADVANCED_SEARCH", default=True),
             deleted_lookback_days=int(
                 _number(
                     env,

@@ -36,24 +36,24 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ._config_api import ConfigApi, DiscoveredPage
+from ._advanced_search import SearchedResource, UndeclaredRead
+from ._config_api import ConfigApi, DiscoveredPage, resource_from_profile
+from ._directory import FolderLookups
 from ._dispatcher import verdict
-from ._errors import ApiError, EventError, RulekitError, ScopeError
+from ._errors import ApiError, EventError, RulekitError
 from ._evaluation import Compliance
 from ._invocation import Outcome
 from ._pacing import RATE_LIMITED
 from ._position import Position, Spot, Trail
-from ._redact import shown
 from ._resource import Resource
+from ._search_sweep import SEARCHED, SearchListing, search_applies
 from ._settings import SweepOptions
-from ._tags import parse_tags
 
 if TYPE_CHECKING:
     from ._context import Context
@@ -72,63 +72,7 @@ __all__ = ["Sweep", "SweepOptions"]
 log = logging.getLogger("rulekit.sweep")
 
 
-def resource_from_profile(profile: Any) -> Resource:
-    """A Resource (without configuration) from a DiscoveredResourceProfileList entry."""
-    if not isinstance(profile, dict):
-        raise EventError(f"a resource profile is not an object: {shown(profile)}")
-    rid, rtype, region = (profile.get(k) for k in ("ResourceId", "ResourceType", "Region"))
-    if not rid or not rtype or not region:
-        raise EventError(
-            f"a resource profile lacks ResourceId, ResourceType or Region: {sorted(profile)}"
-        )
-    account = profile.get("AccountId")
-    return Resource(
-        id=str(rid),
-        type=str(rtype),
-        region=str(region),
-        account_id=str(account) if account not in (None, "") else "",
-        name=profile.get("ResourceName") or None,
-        status=profile.get("ResourceStatus") or None,
-        # Only ListDiscoveredResources carries it; "" there means the resource has no group,
-        # while an absent key (the aggregator's listing) leaves it unknown until the fetch.
-        resource_group_id=_text(profile.get("ResourceGroupId")),
-        tags=parse_tags(profile.get("Tags")),
-        creation_time=profile.get("ResourceCreationTime"),
-    )
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
 _DAY_MS = 24 * 3600 * 1000
-
-
-class _FolderLookups:
-    """The dispatcher's folder resolver, asked once per account and sweep however many workers
-    ask at once; a failed lookup is remembered for the sweep, so an account that left the
-    resource directory costs one GetAccount, not one per resource."""
-
-    def __init__(self, folders: FolderResolver) -> None:
-        self._folders = folders
-        self._lock = threading.Lock()
-        self._per_account: dict[str, threading.Lock] = {}
-        self._found: dict[str, frozenset[str] | str] = {}  # folders, or why the lookup failed
-
-    def __call__(self, account_id: str) -> frozenset[str]:
-        with self._lock:
-            lock = self._per_account.setdefault(account_id, threading.Lock())
-        with lock:
-            found = self._found.get(account_id)
-            if found is None:
-                try:
-                    found = self._folders(account_id)
-                except RulekitError as exc:
-                    found = str(exc)
-                self._found[account_id] = found
-        if isinstance(found, str):
-            raise ScopeError(f"the folders of account {account_id} are unknown: {found}")
-        return found
 
 
 class Sweep:
@@ -164,17 +108,32 @@ class Sweep:
             if options.aggregator_id
             else scope
         )
-        self._folders = _FolderLookups(folders) if folders is not None else None
+        self._folders = FolderLookups(folders) if folders is not None else None
         # Where an earlier link of a chained sweep stopped (docs/sweeps.md), and where this
         # one stops (``cut`` after run).
         self._trail = Trail(start)
         self.deleted_window = deleted_window
         self.hands_over = hands_over
+        self._search = self._search_listing()
 
     @property
     def cut(self) -> Position | None:
         """Where a next invocation would resume (None: the listing was read to its end)."""
         return self._trail.cut()
+
+    def _search_listing(self) -> SearchListing | None:
+        """The advanced-search listing when it can serve this rule, else None (per resource)."""
+        if not self.options.advanced_search:
+            return None
+        if self.hands_over or self._trail.start is not None:
+            # A chained sweep's position is a ListDiscoveredResources one (docs/sweeps.md).
+            log.debug("rule %s: no advanced search in a chained sweep", self.prepared.rule.name)
+            return None
+        why = search_applies(self.prepared)
+        if why is not None:
+            log.debug("rule %s: no advanced search: %s", self.prepared.rule.name, why)
+            return None
+        return SearchListing(self.config, self.prepared, aggregator_id=self.options.aggregator_id)
 
     def run(self, delivery: Delivery, result: InvocationResult) -> RulekitError | None:
         """Evaluate and stream out every listed resource. Returns the error that ended the
@@ -229,6 +188,8 @@ class Sweep:
         counts = [count for count in totals.values() if count is not None]
         total = sum(counts) if totals and len(counts) == len(totals) else None
         self._report(result, listed, total, listing_done, failure)
+        if self._search is not None:
+            result.advanced_search = self._search.stats.to_dict()
         return failure
 
     def _pages(self) -> Iterator[tuple[bool, int, DiscoveredPage]]:
@@ -236,7 +197,12 @@ class Sweep:
         those deleted in the lookback window unless DeleteMode clears their stale results
         anyway; from where an earlier link stopped, if one did."""
         start = self._trail.start
-        if start is None or not start.deleted:
+        if self._search is not None:  # the rule's reads come with the listing (docs/sweeps.md)
+            index = 0
+            for page in self._search.pages():
+                yield False, index, page
+                index += len(page.profiles)
+        elif start is None or not start.deleted:
             yield from self._listing(False, start)
         if self.options.delete_mode or self.options.deleted_lookback_days <= 0:
             return
@@ -350,21 +316,41 @@ class Sweep:
             log.error("%s: scope cannot be checked: %s", name, exc)
             reason = f"scope cannot be checked: {exc}"
             return self._verdict(resource, Compliance.INSUFFICIENT_DATA, reason, error=str(exc))
-        if outside is None:
-            try:
-                resource = self.config.fetch_configuration(
-                    resource, aggregator_id=self.options.aggregator_id
-                )
-            except (ApiError, EventError) as exc:
-                if isinstance(exc, ApiError) and exc.code == RATE_LIMITED:
-                    return None  # the pace would send it after the deadline: not evaluated
-                log.error("%s: configuration unavailable: %s", name, exc)
-                reason = f"configuration unavailable: {exc}"
-                return self._verdict(resource, Compliance.INSUFFICIENT_DATA, reason, error=str(exc))
-            if self._out_of_time():  # the fetch took the last of the time
-                return None
-        ctx = self.ctx.for_resource(resource)
-        return self.judge(self.prepared, resource, ctx)
+        if outside is not None:
+            return self.judge(self.prepared, resource, self.ctx.for_resource(resource))
+        searched = profile.get(SEARCHED) if self._search is not None else None
+        if searched is not None:
+            searched.account_id = resource.account_id
+            searched.resource_group_id = resource.resource_group_id
+            outcome = self._judged(searched)
+            if outcome is not None:
+                self._search.stats.count(searched=True)  # type: ignore[union-attr]
+                return outcome
+            log.info("%s: %s; fetching its configuration", name, searched.undeclared)
+        if self._search is not None:  # a searched type's resource served per resource
+            self._search.stats.count(searched=False)
+        try:
+            resource = self.config.fetch_configuration(
+                resource, aggregator_id=self.options.aggregator_id
+            )
+        except (ApiError, EventError) as exc:
+            if isinstance(exc, ApiError) and exc.code == RATE_LIMITED:
+                return None  # the pace would send it after the deadline: not evaluated
+            log.error("%s: configuration unavailable: %s", name, exc)
+            reason = f"configuration unavailable: {exc}"
+            return self._verdict(resource, Compliance.INSUFFICIENT_DATA, reason, error=str(exc))
+        if self._out_of_time():  # the fetch took the last of the time
+            return None
+        return self.judge(self.prepared, resource, self.ctx.for_resource(resource))
+
+    def _judged(self, searched: SearchedResource) -> Outcome | None:
+        """The outcome on a searched resource; None when the rule read something it did not
+        declare (even if it caught the refusal): it must see the whole configuration instead."""
+        try:
+            outcome = self.judge(self.prepared, searched, self.ctx.for_resource(searched))
+        except UndeclaredRead:
+            return None
+        return None if searched.undeclared else outcome
 
     def _verdict(
         self, resource: Resource, compliance: Compliance, why: str, error: str | None = None

@@ -205,6 +205,7 @@ def condition_rule(
         **metadata,
     )
     rule.condition = group
+    rule.reads = group.feature_paths()
     if model is None:
         rule.required_params = tuple(needed)
     else:

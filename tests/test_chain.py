@@ -338,3 +338,30 @@ def test_a_continuation_resumes_at_its_position(emulator, fc_context):
 def test_chain_settings_are_checked(env, message):
     with pytest.raises(SettingError, match=message):
         Settings.from_env(env)
+
+
+@pytest.mark.parametrize("chained", [False, True])
+def test_a_chained_sweep_lists_per_resource_not_by_advanced_search(
+    emulator, tmp_path, monkeypatch, chained
+):
+    # A link's position is a ListDiscoveredResources one (NextToken and index): a sweep that may
+    # hand over reads per resource; one that cannot uses the search (docs/sweeps.md).
+    (tmp_path / "searched_rules.py").write_text(
+        "from rulekit.conditions import condition_rule, path\n"
+        "vpc = condition_rule('in-vpc', 'ACS::ECS::Instance',\n"
+        "    path('$.InstanceNetworkType').string_equals('vpc'), frequency='One_Hour')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for n in range(5):
+        emulator.store.add(TYPE, f"i-{n}", configuration={"InstanceNetworkType": "vpc"})
+    env = emulator.environ(RULEKIT_RULES="searched_rules")
+    if chained:
+        env["RULEKIT_CONTINUE"] = "true"
+    summary = run(scheduled_event(), FCContext(TEST_CREDENTIALS), environ=env)
+    assert summary["compliance"] == {"COMPLIANT": 5}
+    searched = emulator.calls_of("ListResourcesByAdvancedSearch")
+    fetched = emulator.calls_of("GetDiscoveredResource")
+    if chained:
+        assert not searched and len(fetched) == 5
+    else:
+        assert searched and not fetched

@@ -30,6 +30,8 @@ ACTIONS = {
     ("config", "ListDiscoveredResources"),
     ("config", "GetAggregateDiscoveredResource"),
     ("config", "ListAggregateDiscoveredResources"),
+    ("config", "ListResourcesByAdvancedSearch"),
+    ("config", "ListAggregateResourcesByAdvancedSearch"),
     ("resourcemanager", "GetAccount"),
     ("resourcemanager", "ListAncestors"),
     ("sts", "AssumeRole"),
@@ -109,6 +111,14 @@ def _drive_every_action(emulator: ConfigEmulator, fc_context: Any) -> None:
         scheduled_event(rule_parameters={"FolderIdsScope": "fd-prod"}),
         fc_context,
         environ=_environ(emulator, RULEKIT_AGGREGATOR_ID="ca-1234", **sweeps),
+    )
+    # ...sweeps of a rule with declared reads, by advanced search, single and aggregate...
+    searched = {"RULEKIT_RULES": "sample_rules.searched", "RULEKIT_RULE": "echo-reads"}
+    run(scheduled_event(), fc_context, environ=_environ(emulator, **searched))
+    run(
+        scheduled_event(),
+        fc_context,
+        environ=_environ(emulator, RULEKIT_AGGREGATOR_ID="ca-1234", **searched),
     )
     # ...an OVERSIZE change event, and a rule calling a member account (STS AssumeRole).
     oversize = change_event(TYPE, "i-1", None)

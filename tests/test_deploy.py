@@ -48,6 +48,14 @@ class TestModel:
             "sts:AssumeRole",
         } <= set(d.actions)
 
+    def test_scheduled_rules_with_declared_reads_may_search(self):
+        rules = Plugins.from_env({"RULEKIT_LOAD_PLUGINS": ""}, ["sample_rules.searched"]).rules
+        assert "config:ListResourcesByAdvancedSearch" in Deployment.from_rules(rules).actions
+        aggregate = Deployment.from_rules(rules, aggregator_id="ca-1").actions
+        assert "config:ListAggregateResourcesByAdvancedSearch" in aggregate
+        undeclared = Plugins.from_env({"RULEKIT_LOAD_PLUGINS": ""}, ["sample_rules.sweeps"]).rules
+        assert not any("AdvancedSearch" in a for a in Deployment.from_rules(undeclared).actions)
+
     def test_required_parameters_and_defaults(self):
         specs = {s.name: s for s in _deployment().rules}
         image = specs["ecs-instance-image-check"].parameters

@@ -73,6 +73,7 @@ def test_the_package_leaves_out_what_imports_do_not_need(packages, tmp_path_fact
     assert not [n for n in names if n.startswith(("bin/", "yaml/", "_pytest/", "hcl2/"))]
     assert not [n for n in names if n.startswith(("rulekit/_cli/", "rulekit/testing/"))]
     assert "rulekit_ecs-0.1.0.dist-info/entry_points.txt" in names
+    assert "rulekit/_search_columns.json" in names  # advanced-search sweeps need it at run time
     packaged = json.loads(zipfile.ZipFile(zip_path).read("rulekit/entry_points.json"))
     assert packaged == [
         ["ecs", "rulekit_ecs", "rulekit-ecs"],

@@ -102,6 +102,27 @@ class TestRun:
         listing = account.calls_of("ListDiscoveredResources")[0]
         assert listing.params["Regions"] == "cn-hangzhou"
 
+    def test_advanced_search_counts_are_shown_and_the_setting_is_honoured(
+        self, account, capsys, monkeypatch
+    ):
+        assert main(["run", "ecs-cpu-min-count-limit", "--params", "cpuCount=3"]) == 0
+        err = capsys.readouterr().err
+        # 1 count and 1 page per region (2); Cpu is read from the rows, and only the instance
+        # without one (every read null: missing, or unreadable to the index) is fetched
+        assert "ecs-cpu-min-count-limit: advanced search: 30 resource(s) from 3 call(s), 1 " in err
+        [fetched] = account.calls_of("GetDiscoveredResource")
+        assert fetched.params["ResourceId"] == "i-bp1otherregion01"
+        assert (
+            main(["run", "ecs-cpu-min-count-limit", "--params", "cpuCount=3", "--format", "json"])
+            == 0
+        )
+        [rule] = json.loads(capsys.readouterr().out)["rules"]
+        assert rule["advancedSearch"] == {"calls": 3, "searched": 30, "fallbacks": 1}
+        monkeypatch.setenv("RULEKIT_ADVANCED_SEARCH", "false")
+        assert main(["run", "ecs-cpu-min-count-limit", "--params", "cpuCount=3"]) == 0
+        assert "advanced search" not in capsys.readouterr().err
+        assert len(account.calls_of("GetDiscoveredResource")) == 2 + 31
+
     def test_throttling_is_retried(self, account, capsys):
         account.script("ListDiscoveredResources", Throttle(), Throttle())
         assert main(["run", "ecs-instance-no-public-ip"]) == 0

@@ -1,7 +1,8 @@
 """``rulekit run``: evaluate rules against a live account without writing to it.
 
-Resources come from the Config API (ListDiscoveredResources, GetDiscoveredResource) and go
-through the same dispatcher and sweep as a deployed function; evaluations are collected here and
+Resources come from the Config API (ListDiscoveredResources, GetDiscoveredResource, or advanced
+search for rules with declared reads, whose counts go to stderr or the JSON) and go through the
+same dispatcher and sweep as a deployed function; evaluations are collected here and
 never sent (no PutEvaluations). Exit codes: 0 done, 1 an API error, 2 usage or credentials,
 130 interrupted (what was evaluated so far is printed).
 """
@@ -119,7 +120,12 @@ def _tracing(rule: Any, errors: _RuleErrors) -> None:
     rule.evaluate = traced
 
 
-def _table(collector: Collector, rules: list[str], errors: dict[str, int]) -> None:
+def _table(
+    collector: Collector,
+    rules: list[str],
+    errors: dict[str, int],
+    searches: dict[str, dict[str, Any]],
+) -> None:
     kinds = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE", "INSUFFICIENT_DATA")
     width = max([len(r) for r in rules] + [4])
     print(f"{'RULE':<{width}}  RESOURCES  " + "  ".join(kinds) + "  ERRORS")
@@ -129,6 +135,12 @@ def _table(collector: Collector, rules: list[str], errors: dict[str, int]) -> No
             f"{name:<{width}}  {collector.resources[name]:>9}  "
             + "  ".join(f"{counts[k]:>{len(k)}}" for k in kinds)
             + f"  {errors.get(name, 0):>6}"
+        )
+    for name, stats in searches.items():  # how each rule's resources were read
+        print(
+            f"{name}: advanced search: {stats['searched']} resource(s) from "
+            f"{stats['calls']} call(s), {stats['fallbacks']} fetched one by one",
+            file=sys.stderr,
         )
     # Sorted: a sweep fetches configurations concurrently, so arrival order varies by run.
     bad = sorted(
@@ -142,12 +154,18 @@ def _table(collector: Collector, rules: list[str], errors: dict[str, int]) -> No
             print(f"  {rule}  {ev.resource_type} {ev.resource_id} ({ev.region_id})  {note}")
 
 
-def _json(collector: Collector, rules: list[str], errors: dict[str, int]) -> None:
+def _json(
+    collector: Collector,
+    rules: list[str],
+    errors: dict[str, int],
+    searches: dict[str, dict[str, Any]],
+) -> None:
     out = []
     for name in rules:
         evs = [ev for rule, ev in collector.rows if rule == name]
         out.append(
             {
+                **({"advancedSearch": searches[name]} if name in searches else {}),
                 "rule": name,
                 "resources": collector.resources[name],
                 "compliance": dict(Counter(ev.compliance.value for ev in evs)),
@@ -204,6 +222,7 @@ def run(args: argparse.Namespace) -> int:
     plugins.pm.register(collector, name="rulekit.cli.run")
     params = parse_params(args.params)
     errors: dict[str, int] = {}
+    searches: dict[str, dict[str, Any]] = {}  # rule -> its sweep's advanced-search counts
     names = [rule.name for rule in rules]
     # A dry run sweeps every rule, whatever its triggers: that warning is not news here.
     logging.getLogger("rulekit.dispatcher").setLevel(logging.ERROR)
@@ -227,6 +246,7 @@ def run(args: argparse.Namespace) -> int:
                     concurrency=settings.sweep.concurrency,
                     reserve=0,
                     deleted_lookback_days=settings.sweep.deleted_lookback_days,
+                    advanced_search=settings.sweep.advanced_search,
                 ),
             )
             _tracing(rule, shown)
@@ -236,6 +256,8 @@ def run(args: argparse.Namespace) -> int:
             except ParamsError as exc:
                 raise UsageError(f"{exc}; pass --params KEY=VALUE") from None
             errors[rule.name] = result.errors
+            if result.advanced_search is not None:
+                searches[rule.name] = result.advanced_search
     except ApiError as exc:
         print(f"rulekit run: {exc}", file=sys.stderr)
         code = EXIT_FAILED
@@ -248,7 +270,7 @@ def run(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     if args.resource_id:
         collector.rows = [(r, ev) for r, ev in collector.rows if ev.resource_id == args.resource_id]
-    (_json if args.format == "json" else _table)(collector, names, errors)
+    (_json if args.format == "json" else _table)(collector, names, errors, searches)
     if code == EXIT_OK and any(errors.values()):  # a rule that raised has not been judged
         code = EXIT_FAILED
     return code

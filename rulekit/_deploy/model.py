@@ -222,6 +222,12 @@ class Deployment:
                     if aggregator_id
                     else {"config:ListDiscoveredResources"}
                 )
+                if rule.reads is not None:  # swept by advanced search (docs/sweeps.md)
+                    actions.add(
+                        "config:ListAggregateResourcesByAdvancedSearch"
+                        if aggregator_id
+                        else "config:ListResourcesByAdvancedSearch"
+                    )
             if rule.scope.needs_folders:
                 actions.update({"resourcemanager:GetAccount", "resourcemanager:ListAncestors"})
             calls, member = api_calls(rule)

@@ -94,9 +94,11 @@ class ConfigEmulator:
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        from ._advanced_search import register as register_search
         from ._config_actions import register
 
         register(self)
+        register_search(self)
         self._builtin_handlers = dict(self._handlers)
         #: Function Compute's asynchronous InvokeFunction (chained sweeps, testing/_fc.py).
         self.fc = FunctionService(self)
