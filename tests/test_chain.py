@@ -235,8 +235,12 @@ class TestThroughTheHandler:
     def test_the_handler_chains_with_its_own_function_and_fc_endpoint(self, emulator):
         _fill(emulator, 60)
         emulator.always("GetDiscoveredResource", Delay(0.03))
+        # (2 at once: 60 resources of 30 ms take 0.9 s, three times the 0.3 s a link can work)
         env = emulator.environ(
-            RULEKIT_RULES=SWEEPS, RULEKIT_CONTINUE="1", RULEKIT_SWEEP_RESERVE="1.2"
+            RULEKIT_RULES=SWEEPS,
+            RULEKIT_CONTINUE="1",
+            RULEKIT_SWEEP_RESERVE="1.2",
+            RULEKIT_SWEEP_CONCURRENCY="2",
         )
         context = FCContext(TEST_CREDENTIALS, timeout=2)
         first = run(scheduled_event(), context, environ=env)
@@ -250,7 +254,9 @@ class TestThroughTheHandler:
     def test_chaining_is_off_by_default(self, emulator):
         _fill(emulator, 60)
         emulator.always("GetDiscoveredResource", Delay(0.03))
-        env = emulator.environ(RULEKIT_RULES=SWEEPS, RULEKIT_SWEEP_RESERVE="1.2")
+        env = emulator.environ(
+            RULEKIT_RULES=SWEEPS, RULEKIT_SWEEP_RESERVE="1.2", RULEKIT_SWEEP_CONCURRENCY="2"
+        )
         summary = run(scheduled_event(), FCContext(TEST_CREDENTIALS, timeout=2), environ=env)
         assert not summary["complete"] and summary["remaining"] > 0 and "chain" not in summary
         assert emulator.fc.invocations == []
