@@ -32,6 +32,7 @@ import pluggy
 from . import _builtins, _hookspecs
 from ._errors import PluginError, RulekitError
 from ._loader import RuleSet, rules_in_package
+from ._redact import shown
 from ._rule import Rule
 
 __all__ = ["ENTRY_POINT_GROUP", "ENV_LOAD_PLUGINS", "Pack", "Plugins", "installed_entry_points"]
@@ -42,6 +43,7 @@ ENV_LOAD_PLUGINS = "RULEKIT_LOAD_PLUGINS"
 #: build time, so that a cold start imports the modules they name and scans no distribution
 #: metadata (importing ``importlib.metadata`` alone would cost it ~25 ms).
 PACKAGED_ENTRY_POINTS = os.path.join(os.path.dirname(__file__), "entry_points.json")
+_MAX_PACKAGED_BYTES = 1_000_000  # a pack's entry is ~60 bytes: room for thousands of packs
 
 
 def installed_entry_points() -> list[tuple[str, str, str]]:
@@ -55,10 +57,12 @@ def installed_entry_points() -> list[tuple[str, str, str]]:
         True
     """
     try:
-        with open(PACKAGED_ENTRY_POINTS, encoding="utf-8") as handle:
-            return [(name, value, dist) for name, value, dist in json.load(handle)]
+        with open(PACKAGED_ENTRY_POINTS, "rb") as handle:
+            text = handle.read(_MAX_PACKAGED_BYTES + 1)
     except FileNotFoundError:
-        pass
+        text = None
+    if text is not None:
+        return _packaged_entry_points(text)
     from importlib.metadata import entry_points
 
     found = [
@@ -66,6 +70,31 @@ def installed_entry_points() -> list[tuple[str, str, str]]:
         for ep in entry_points(group=ENTRY_POINT_GROUP)
     ]
     return sorted(found, key=lambda ep: _normalise(ep[2]))  # stable: declaration order kept
+
+
+def _packaged_entry_points(text: bytes) -> list[tuple[str, str, str]]:
+    """The list ``rulekit package`` wrote, checked: a damaged file is a PluginError naming it,
+    not a traceback from json or from unpacking in the function's cold start."""
+    where = f"{PACKAGED_ENTRY_POINTS} (written by rulekit package; rebuild the code package)"
+    if len(text) > _MAX_PACKAGED_BYTES:
+        raise PluginError(f"{where} is larger than {_MAX_PACKAGED_BYTES} bytes")
+    try:
+        listed = json.loads(text.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # (UnicodeDecodeError is a ValueError)
+        raise PluginError(f"{where} is not valid JSON: {type(exc).__name__}: {exc}") from None
+    if not isinstance(listed, list):
+        raise PluginError(f"{where} must be a JSON list, got {type(listed).__name__}")
+    for index, entry in enumerate(listed):
+        if not (
+            isinstance(entry, list)
+            and len(entry) == 3
+            and all(isinstance(part, str) and part.strip() for part in entry)
+        ):
+            raise PluginError(
+                f"{where}: entry {index} must be [name, module, distribution] (three non-empty "
+                f"strings), got {shown(entry)}"
+            )
+    return [(name, value, dist) for name, value, dist in listed]
 
 
 def _normalise(dist_name: str) -> str:

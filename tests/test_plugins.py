@@ -88,6 +88,33 @@ class TestLoading:
         with pytest.raises(PluginError, match=r"plugin 'broken' \(entry point .*rulekit-samples"):
             Plugins.from_env({})
 
+    @pytest.mark.parametrize(
+        ("content", "problem"),
+        [
+            (b"[[[", "is not valid JSON: JSONDecodeError"),
+            (b"\xff[]", "is not valid JSON: UnicodeDecodeError"),
+            (b"[" * 100_000 + b"]" * 100_000, "is not valid JSON: RecursionError"),
+            (b"x" * 1_000_001, "is larger than 1000000 bytes"),
+            (b"null", "must be a JSON list, got NoneType"),
+            (b'{"acme": "rulekit_acme"}', "must be a JSON list, got dict"),
+            (b'[["acme", "rulekit_acme"]]', r"entry 0 must be \[name, module, distribution\]"),
+            (b'[["a", "m", "d"], ["acme", 5, "x"]]', r"entry 1 must be .*got \['acme', 5, 'x'\]"),
+            (b'[["acme", " ", "x"]]', "entry 0 must be .*three non-empty strings"),
+        ],
+        ids=["syntax", "utf8", "deep", "huge", "null", "object", "short", "int", "blank"],
+    )
+    def test_a_damaged_packaged_list_is_a_plugin_error_naming_the_file(
+        self, tmp_path, monkeypatch, content, problem
+    ):
+        # Hand-edited or truncated in a zip: a cold start must say which file and what is wrong,
+        # not end in json's or tuple unpacking's traceback (walk2, entry_points.json).
+        listed = tmp_path / "entry_points.json"
+        listed.write_bytes(content)
+        monkeypatch.setattr("rulekit._plugins.PACKAGED_ENTRY_POINTS", str(listed))
+        with pytest.raises(PluginError, match=f"entry_points.json .*rebuild.*{problem}") as caught:
+            Plugins.from_env({})
+        assert str(listed) in str(caught.value)
+
 
 class TestFailures:
     def test_an_import_error_names_the_plugin(self):
