@@ -35,7 +35,15 @@ from ._loader import RuleSet, rules_in_package
 from ._redact import shown
 from ._rule import Rule
 
-__all__ = ["ENTRY_POINT_GROUP", "ENV_LOAD_PLUGINS", "Pack", "Plugins", "installed_entry_points"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "ENV_LOAD_PLUGINS",
+    "PACKAGED_ENTRY_POINTS",
+    "Pack",
+    "Plugins",
+    "installed_entry_points",
+    "packaged_entry_points",
+]
 
 ENTRY_POINT_GROUP = "rulekit"
 ENV_LOAD_PLUGINS = "RULEKIT_LOAD_PLUGINS"
@@ -62,7 +70,7 @@ def installed_entry_points() -> list[tuple[str, str, str]]:
     except FileNotFoundError:
         text = None
     if text is not None:
-        return _packaged_entry_points(text)
+        return packaged_entry_points(text, PACKAGED_ENTRY_POINTS)
     from importlib.metadata import entry_points
 
     found = [
@@ -72,10 +80,11 @@ def installed_entry_points() -> list[tuple[str, str, str]]:
     return sorted(found, key=lambda ep: _normalise(ep[2]))  # stable: declaration order kept
 
 
-def _packaged_entry_points(text: bytes) -> list[tuple[str, str, str]]:
-    """The list ``rulekit package`` wrote, checked: a damaged file is a PluginError naming it,
-    not a traceback from json or from unpacking in the function's cold start."""
-    where = f"{PACKAGED_ENTRY_POINTS} (written by rulekit package; rebuild the code package)"
+def packaged_entry_points(text: bytes, source: str) -> list[tuple[str, str, str]]:
+    """The list ``rulekit package`` wrote (``text``, read from ``source``), checked: a damaged
+    file is a PluginError naming it, not a traceback from json or from tuple unpacking in the
+    function's cold start."""
+    where = f"{source} (written by rulekit package; rebuild the code package)"
     if len(text) > _MAX_PACKAGED_BYTES:
         raise PluginError(f"{where} is larger than {_MAX_PACKAGED_BYTES} bytes")
     try:
