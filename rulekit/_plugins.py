@@ -189,6 +189,14 @@ class Plugins:
                 f"plugin {name!r} ({origin}) failed to load: {type(exc).__name__}: {exc}"
             ) from exc
         self.add(module, name=name, origin=origin)
+        pack = self.packs.get(name)
+        if pack is not None and not pack.rules and not self.pm.get_hookcallers(module):
+            # (a pack whose __init__ does not import its rules module: the function would
+            # load it, find no rule, and fail every invocation with a misleading message)
+            raise PluginError(
+                f"plugin {name!r} ({origin}) defines no rules and implements no rulekit "
+                f"hooks: does {value.partition(':')[0]!r} import the modules that define them?"
+            )
 
     def add_module(self, name: str, origin: str) -> None:
         """Import ``name`` and add it as a plugin (a no-op if it is loaded already)."""

@@ -146,6 +146,27 @@ class TestFailures:
         with pytest.raises(PluginError, match="rulekit_evaluation"):
             Plugins.from_env(NO_PACKS, ["sample_plugins.misspelt"])
 
+    def test_an_entry_point_that_brings_no_rules_nor_hooks_is_an_error(self, tmp_path, monkeypatch):
+        # A pack whose __init__ forgets to import its rules module: the function loaded it,
+        # found no rule and failed every invocation with "loaded: none (set RULEKIT_RULES ...)";
+        # export said "no rules to export: name a pack" although one was named (walk2). A -p
+        # module was refused like this already.
+        pack = tmp_path / "rulekit_forgot"
+        pack.mkdir()
+        (pack / "__init__.py").write_text('"""the rules module is never imported"""\n')
+        monkeypatch.syspath_prepend(str(tmp_path))
+        listed = tmp_path / "entry_points.json"
+        listed.write_text('[["forgot", "rulekit_forgot", "rulekit-forgot"]]')
+        monkeypatch.setattr("rulekit._plugins.PACKAGED_ENTRY_POINTS", str(listed))
+        with pytest.raises(
+            PluginError,
+            match=r"plugin 'forgot' \(entry point forgot = rulekit_forgot \(distribution "
+            r"rulekit-forgot\)\) defines no rules and implements no rulekit hooks: "
+            r"does 'rulekit_forgot' import",
+        ):
+            Plugins.from_env({})
+        sys.modules.pop("rulekit_forgot", None)
+
     def test_a_broken_installed_pack_names_its_entry_point_and_distribution(
         self, tmp_path, monkeypatch
     ):
