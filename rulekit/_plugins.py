@@ -69,6 +69,10 @@ def installed_entry_points() -> list[tuple[str, str, str]]:
             text = handle.read(_MAX_PACKAGED_BYTES + 1)
     except FileNotFoundError:
         text = None
+    except OSError as exc:  # a directory, no permission: the list is there but unreadable
+        raise PluginError(
+            f"{PACKAGED_ENTRY_POINTS} (written by rulekit package) cannot be read: {exc}"
+        ) from None
     if text is not None:
         return packaged_entry_points(text, PACKAGED_ENTRY_POINTS)
     from importlib.metadata import entry_points

@@ -146,6 +146,13 @@ class TestFailures:
         with pytest.raises(PluginError, match="rulekit_evaluation"):
             Plugins.from_env(NO_PACKS, ["sample_plugins.misspelt"])
 
+    def test_an_unreadable_packaged_list_is_a_plugin_error(self, tmp_path, monkeypatch):
+        listed = tmp_path / "entry_points.json"
+        listed.mkdir()  # (IsADirectoryError, like a PermissionError, is no FileNotFoundError)
+        monkeypatch.setattr("rulekit._plugins.PACKAGED_ENTRY_POINTS", str(listed))
+        with pytest.raises(PluginError, match="entry_points.json .* cannot be read: .*directory"):
+            Plugins.from_env({})
+
     def test_an_entry_point_that_brings_no_rules_nor_hooks_is_an_error(self, tmp_path, monkeypatch):
         # A pack whose __init__ forgets to import its rules module: the function loaded it,
         # found no rule and failed every invocation with "loaded: none (set RULEKIT_RULES ...)";
