@@ -38,6 +38,7 @@ from ._rule import Rule
 __all__ = [
     "ENTRY_POINT_GROUP",
     "ENV_LOAD_PLUGINS",
+    "MAX_PACKAGED_BYTES",
     "PACKAGED_ENTRY_POINTS",
     "Pack",
     "Plugins",
@@ -51,7 +52,7 @@ ENV_LOAD_PLUGINS = "RULEKIT_LOAD_PLUGINS"
 #: build time, so that a cold start imports the modules they name and scans no distribution
 #: metadata (importing ``importlib.metadata`` alone would cost it ~25 ms).
 PACKAGED_ENTRY_POINTS = os.path.join(os.path.dirname(__file__), "entry_points.json")
-_MAX_PACKAGED_BYTES = 1_000_000  # a pack's entry is ~60 bytes: room for thousands of packs
+MAX_PACKAGED_BYTES = 1_000_000  # a pack's entry is ~60 bytes: room for thousands of packs
 
 
 def installed_entry_points() -> list[tuple[str, str, str]]:
@@ -66,7 +67,7 @@ def installed_entry_points() -> list[tuple[str, str, str]]:
     """
     try:
         with open(PACKAGED_ENTRY_POINTS, "rb") as handle:
-            text = handle.read(_MAX_PACKAGED_BYTES + 1)
+            text = handle.read(MAX_PACKAGED_BYTES + 1)
     except FileNotFoundError:
         text = None
     except OSError as exc:  # a directory, no permission: the list is there but unreadable
@@ -89,8 +90,8 @@ def packaged_entry_points(text: bytes, source: str) -> list[tuple[str, str, str]
     file is a PluginError naming it, not a traceback from json or from tuple unpacking in the
     function's cold start."""
     where = f"{source} (written by rulekit package; rebuild the code package)"
-    if len(text) > _MAX_PACKAGED_BYTES:
-        raise PluginError(f"{where} is larger than {_MAX_PACKAGED_BYTES} bytes")
+    if len(text) > MAX_PACKAGED_BYTES:
+        raise PluginError(f"{where} is larger than {MAX_PACKAGED_BYTES} bytes")
     try:
         listed = json.loads(text.decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # (UnicodeDecodeError is a ValueError)

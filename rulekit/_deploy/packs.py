@@ -29,6 +29,7 @@ from pathlib import Path
 from .._errors import ConfigurationError, PluginError
 from .._plugins import (
     ENTRY_POINT_GROUP,
+    MAX_PACKAGED_BYTES,
     PACKAGED_ENTRY_POINTS,
     Plugins,
     _normalise,
@@ -170,7 +171,9 @@ def _zip_packs(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
     listed = f"rulekit/{Path(PACKAGED_ENTRY_POINTS).name}"
     if listed in archive.namelist():
         where = f"{archive.filename}: {listed}"
-        names = {name for name, _, _ in packaged_entry_points(archive.read(listed), where)}
+        with archive.open(listed) as handle:  # (bounded: a zip entry may inflate to gigabytes)
+            text = handle.read(MAX_PACKAGED_BYTES + 1)
+        names = {name for name, _, _ in packaged_entry_points(text, where)}
         out = {name: held for name, held in out.items() if name in names}
     return out
 
