@@ -160,6 +160,11 @@ class Plugins:
             plugins.load_entrypoints()
         elif allow.strip():
             plugins.load_entrypoints({n.strip() for n in allow.split(",") if n.strip()})
+        else:  # (a function whose packs are all switched off must not only blame RULEKIT_RULES)
+            plugins.rules.when_empty = (
+                f"{ENV_LOAD_PLUGINS} is set and empty, so no installed or packaged pack is "
+                f"loaded; name packs in it, or set RULEKIT_RULES to rule modules"
+            )
         for name in env.get("RULEKIT_RULES", "").split(","):
             if name.strip():
                 plugins.add_module(name.strip(), origin="RULEKIT_RULES")

@@ -34,6 +34,17 @@ class TestLoading:
         assert set(plugins.packs) == {"oss"}
         assert Plugins.from_env(NO_PACKS).packs == {}
 
+    def test_an_empty_allow_list_is_named_when_no_rule_is_loaded(self):
+        # A function deployed with RULEKIT_LOAD_PLUGINS="" was told only to set RULEKIT_RULES.
+        from rulekit import RuleNotFoundError
+
+        with pytest.raises(
+            RuleNotFoundError, match="none \\(RULEKIT_LOAD_PLUGINS is set and empty"
+        ):
+            Plugins.from_env(NO_PACKS).rules.select(requested="acme-required-tag")
+        with pytest.raises(RuleNotFoundError, match="none \\(set RULEKIT_RULES to rule modules\\)"):
+            Plugins().rules.select()
+
     def test_an_allow_list_naming_no_installed_pack_is_an_error(self):
         with pytest.raises(PluginError, match="'nope'.*installed: .*ecs"):
             Plugins.from_env({"RULEKIT_LOAD_PLUGINS": "ecs,nope"})
