@@ -178,10 +178,12 @@ class Plugins:
         if allow is not None:
             unknown = allow - {name for name, _, _ in found}
             if unknown:
+                provider = "installed package provides"
+                if os.path.exists(PACKAGED_ENTRY_POINTS):  # the templates and the zip disagree
+                    provider = "pack in this code package provides (rebuild it with them)"
                 raise PluginError(
-                    f"{ENV_LOAD_PLUGINS} names {sorted(unknown)}, which no "
-                    f"installed package provides; installed: "
-                    f"{sorted(name for name, _, _ in found) or 'none'}"
+                    f"{ENV_LOAD_PLUGINS} names {sorted(unknown)}, which no {provider}; "
+                    f"installed: {sorted(name for name, _, _ in found) or 'none'}"
                 )
         for name, value, dist in found:
             if allow is None or name in allow:

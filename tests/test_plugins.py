@@ -93,7 +93,11 @@ class TestLoading:
             "entry point many = sample_rules.many (distribution rulekit-samples)"
         )
         assert plugins.rules["fan-out"].pack == "many"
-        with pytest.raises(PluginError, match=r"\['nope'\].*installed: \['many'\]"):
+        with pytest.raises(
+            PluginError,
+            match=r"\['nope'\], which no pack in this code package provides \(rebuild it with "
+            r"them\); installed: \['many'\]",
+        ):
             Plugins.from_env({"RULEKIT_LOAD_PLUGINS": "nope"})
         listed.write_text('[["broken", "sample_rules.broken", "rulekit-samples"]]')
         with pytest.raises(PluginError, match=r"plugin 'broken' \(entry point .*rulekit-samples"):
