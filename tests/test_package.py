@@ -76,6 +76,9 @@ def test_the_package_leaves_out_what_imports_do_not_need(packages, tmp_path_fact
     assert not [
         n for n in names if n.startswith(("rulekit/_cli/", "rulekit/_deploy/", "rulekit/testing/"))
     ]
+    assert not [
+        n for n in names if n.startswith(("rulekit/__main__.", "rulekit/__pycache__/__main__"))
+    ]
     assert "rulekit_ecs-0.1.0.dist-info/entry_points.txt" in names
     packaged = json.loads(zipfile.ZipFile(zip_path).read("rulekit/entry_points.json"))
     assert packaged == [
