@@ -84,6 +84,8 @@ class RuleSet:
 
     def __init__(self, rules: Iterable[Rule] = ()) -> None:
         self._rules: dict[str, Rule] = {}
+        #: What an error says to do when no rule is loaded (the loader knows why there is none).
+        self.when_empty = f"set {ENV_RULES} to rule modules"
         for rule in rules:
             self.add(rule)
 
@@ -112,7 +114,7 @@ class RuleSet:
             raise RuleNotFoundError(f"no rule named {name!r}; loaded: {self._names()}") from None
 
     def _names(self) -> str:
-        return ", ".join(sorted(self._rules)) or f"none (set {ENV_RULES} to rule modules)"
+        return ", ".join(sorted(self._rules)) or f"none ({self.when_empty})"
 
     def select(self, event_rule_name: str | None = None, requested: str | None = None) -> Rule:
         """The rule to run: ``requested`` (env RULEKIT_RULE) if given, else the rule named like

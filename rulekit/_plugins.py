@@ -32,9 +32,19 @@ import pluggy
 from . import _builtins, _hookspecs
 from ._errors import PluginError, RulekitError
 from ._loader import RuleSet, rules_in_package
+from ._redact import shown
 from ._rule import Rule
 
-__all__ = ["ENTRY_POINT_GROUP", "ENV_LOAD_PLUGINS", "Pack", "Plugins", "installed_entry_points"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "ENV_LOAD_PLUGINS",
+    "MAX_PACKAGED_BYTES",
+    "PACKAGED_ENTRY_POINTS",
+    "Pack",
+    "Plugins",
+    "installed_entry_points",
+    "packaged_entry_points",
+]
 
 ENTRY_POINT_GROUP = "rulekit"
 ENV_LOAD_PLUGINS = "RULEKIT_LOAD_PLUGINS"
@@ -42,6 +52,7 @@ ENV_LOAD_PLUGINS = "RULEKIT_LOAD_PLUGINS"
 #: build time, so that a cold start imports the modules they name and scans no distribution
 #: metadata (importing ``importlib.metadata`` alone would cost it ~25 ms).
 PACKAGED_ENTRY_POINTS = os.path.join(os.path.dirname(__file__), "entry_points.json")
+MAX_PACKAGED_BYTES = 1_000_000  # a pack's entry is ~60 bytes: room for thousands of packs
 
 
 def installed_entry_points() -> list[tuple[str, str, str]]:
@@ -55,10 +66,16 @@ def installed_entry_points() -> list[tuple[str, str, str]]:
         True
     """
     try:
-        with open(PACKAGED_ENTRY_POINTS, encoding="utf-8") as handle:
-            return [(name, value, dist) for name, value, dist in json.load(handle)]
+        with open(PACKAGED_ENTRY_POINTS, "rb") as handle:
+            text = handle.read(MAX_PACKAGED_BYTES + 1)
     except FileNotFoundError:
-        pass
+        text = None
+    except OSError as exc:  # a directory, no permission: the list is there but unreadable
+        raise PluginError(
+            f"{PACKAGED_ENTRY_POINTS} (written by rulekit package) cannot be read: {exc}"
+        ) from None
+    if text is not None:
+        return packaged_entry_points(text, PACKAGED_ENTRY_POINTS)
     from importlib.metadata import entry_points
 
     found = [
@@ -66,6 +83,32 @@ def installed_entry_points() -> list[tuple[str, str, str]]:
         for ep in entry_points(group=ENTRY_POINT_GROUP)
     ]
     return sorted(found, key=lambda ep: _normalise(ep[2]))  # stable: declaration order kept
+
+
+def packaged_entry_points(text: bytes, source: str) -> list[tuple[str, str, str]]:
+    """The list ``rulekit package`` wrote (``text``, read from ``source``), checked: a damaged
+    file is a PluginError naming it, not a traceback from json or from tuple unpacking in the
+    function's cold start."""
+    where = f"{source} (written by rulekit package; rebuild the code package)"
+    if len(text) > MAX_PACKAGED_BYTES:
+        raise PluginError(f"{where} is larger than {MAX_PACKAGED_BYTES} bytes")
+    try:
+        listed = json.loads(text.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # (UnicodeDecodeError is a ValueError)
+        raise PluginError(f"{where} is not valid JSON: {type(exc).__name__}: {exc}") from None
+    if not isinstance(listed, list):
+        raise PluginError(f"{where} must be a JSON list, got {type(listed).__name__}")
+    for index, entry in enumerate(listed):
+        if not (
+            isinstance(entry, list)
+            and len(entry) == 3
+            and all(isinstance(part, str) and part.strip() for part in entry)
+        ):
+            raise PluginError(
+                f"{where}: entry {index} must be [name, module, distribution] (three non-empty "
+                f"strings), got {shown(entry)}"
+            )
+    return [(name, value, dist) for name, value, dist in listed]
 
 
 def _normalise(dist_name: str) -> str:
@@ -117,6 +160,11 @@ class Plugins:
             plugins.load_entrypoints()
         elif allow.strip():
             plugins.load_entrypoints({n.strip() for n in allow.split(",") if n.strip()})
+        else:  # (a function whose packs are all switched off must not only blame RULEKIT_RULES)
+            plugins.rules.when_empty = (
+                f"{ENV_LOAD_PLUGINS} is set and empty, so no installed or packaged pack is "
+                f"loaded; name packs in it, or set RULEKIT_RULES to rule modules"
+            )
         for name in env.get("RULEKIT_RULES", "").split(","):
             if name.strip():
                 plugins.add_module(name.strip(), origin="RULEKIT_RULES")
@@ -130,10 +178,12 @@ class Plugins:
         if allow is not None:
             unknown = allow - {name for name, _, _ in found}
             if unknown:
+                provider = "installed package provides"
+                if os.path.exists(PACKAGED_ENTRY_POINTS):  # the templates and the zip disagree
+                    provider = "pack in this code package provides (rebuild it with them)"
                 raise PluginError(
-                    f"{ENV_LOAD_PLUGINS} names {sorted(unknown)}, which no "
-                    f"installed package provides; installed: "
-                    f"{sorted(name for name, _, _ in found) or 'none'}"
+                    f"{ENV_LOAD_PLUGINS} names {sorted(unknown)}, which no {provider}; "
+                    f"installed: {sorted(name for name, _, _ in found) or 'none'}"
                 )
         for name, value, dist in found:
             if allow is None or name in allow:
@@ -151,6 +201,14 @@ class Plugins:
                 f"plugin {name!r} ({origin}) failed to load: {type(exc).__name__}: {exc}"
             ) from exc
         self.add(module, name=name, origin=origin)
+        pack = self.packs.get(name)
+        if pack is not None and not pack.rules and not self.pm.get_hookcallers(module):
+            # (a pack whose __init__ does not import its rules module: the function would
+            # load it, find no rule, and fail every invocation with a misleading message)
+            raise PluginError(
+                f"plugin {name!r} ({origin}) defines no rules and implements no rulekit "
+                f"hooks: does {value.partition(':')[0]!r} import the modules that define them?"
+            )
 
     def add_module(self, name: str, origin: str) -> None:
         """Import ``name`` and add it as a plugin (a no-op if it is loaded already)."""

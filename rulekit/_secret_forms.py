@@ -1,8 +1,9 @@
 """The forms a secret takes when a server, the SDK or a library echoes it, for ``_redact``.
 
-A secret is masked raw and percent-encoded once or twice (upper- and lower-case hex, ``quote()``'s
-default form that keeps "/", the SDK's form), and in base64: alone, or inside a longer base64
-text at any byte alignment, in the standard and the URL-safe alphabet.
+A secret is masked raw, escaped as inside a JSON string or a ``repr()``, percent-encoded once or
+twice (upper- and lower-case hex, ``quote()``'s default form that keeps "/", the SDK's form), and
+in base64: alone, or inside a longer base64 text at any byte alignment, in the standard and the
+URL-safe alphabet.
 
 Example::
 
@@ -15,6 +16,7 @@ Example::
 from __future__ import annotations
 
 import base64
+import json
 import re
 from urllib.parse import quote
 
@@ -58,5 +60,9 @@ def forms(value: str) -> tuple[str, ...]:
     percent |= {_HEX_ESCAPE.sub(lambda m: m.group().lower(), form) for form in percent}
     # Encoding again only touches "%": the rest of an encoded form is already safe.
     every = {printable(value), *percent, *(form.replace("%", "%25") for form in percent)}
+    # Inside a JSON string (json.dumps escapes non-ASCII, quotes, backslashes and controls as
+    # \uXXXX / \" / \\) and inside a repr() (an error message showing a value): the escaped
+    # text between the quotes.
+    every |= {json.dumps(value)[1:-1], repr(value)[1:-1]}
     every |= _base64_cores(value.encode("utf-8", "surrogatepass"))
     return tuple(sorted(every, key=lambda form: (-len(form), form)))

@@ -108,6 +108,46 @@ def test_export_refuses_a_zip_without_the_packs_it_loads(workdir):
     assert main([*argv, str(good)]) == 0
 
 
+def test_export_checks_the_packs_the_function_loads_from_its_entry_points_json(workdir):
+    # The function loads what rulekit/entry_points.json lists, not every dist-info in the zip:
+    # export's check reads the same list, and a damaged one is refused, not a traceback (walk2).
+    assert main(["new", "pack", "acme", "--resource-type", "ACS::OSS::Bucket"]) == 0
+    packs = resolve_packs(["rulekit-acme"])
+    zip_path = _fake_zip(workdir / "code.zip", "rulekit_acme-0.1.0", {"acme": "rulekit_acme"})
+    check_package(zip_path, packs)  # no list (an older rulekit): the dist-info decide
+    for listed, problem in (
+        ('[["ecs", "rulekit_ecs", "rulekit-ecs"]]', r"does not hold the pack\(s\) \['acme'\]"),
+        ('{"acme": "rulekit_acme"}', "not a readable code package: .*entry_points.json.*list"),
+        ("[[[", "not a readable code package: .*entry_points.json .*not valid JSON"),
+    ):
+        with zipfile.ZipFile(zip_path, "a") as archive:
+            archive.writestr("rulekit/entry_points.json", listed)
+        with pytest.raises(ConfigurationError, match=problem):
+            check_package(zip_path, packs)
+        zip_path = _fake_zip(zip_path, "rulekit_acme-0.1.0", {"acme": "rulekit_acme"})
+    with zipfile.ZipFile(zip_path, "a") as archive:
+        archive.writestr("rulekit/entry_points.json", '[["acme", "rulekit_acme", "rulekit-acme"]]')
+    check_package(zip_path, packs)
+
+
+def test_export_reads_a_zip_bomb_entry_points_json_only_up_to_its_limit(workdir):
+    import tracemalloc
+
+    assert main(["new", "pack", "acme", "--resource-type", "ACS::OSS::Bucket"]) == 0
+    packs = resolve_packs(["rulekit-acme"])
+    zip_path = _fake_zip(workdir / "bomb.zip", "rulekit_acme-0.1.0", {"acme": "rulekit_acme"})
+    with zipfile.ZipFile(zip_path, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.writestr("rulekit/entry_points.json", b" " * 200_000_000)  # ~200 kB deflated
+    tracemalloc.start()
+    try:
+        with pytest.raises(ConfigurationError, match="entry_points.json .*larger than 1000000"):
+            check_package(zip_path, packs)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000  # what it reads, not the 200 MB the entry inflates to
+
+
 def test_export_takes_packs_not_modules(workdir, capsys):
     assert main(["-p", "rulekit_acme", "export", "--format", "terraform"]) == 2
     assert "export takes packs as arguments" in capsys.readouterr().err

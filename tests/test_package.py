@@ -57,6 +57,8 @@ def test_the_package_runs_the_handler_isolated(version, packages, tmp_path_facto
     assert summary["delivered"] == 1
     assert evaluations[0]["complianceType"] == "NON_COMPLIANT"
     assert "yaml" not in modules and "pytest" not in modules  # no CLI or test dependencies
+    assert not [m for m in modules if m.startswith(("rulekit._cli", "rulekit._deploy"))]
+    assert not [m for m in modules if m.startswith(("rulekit.testing", "rulekit._lint"))]
     # the packs come from the entry points resolved at build time: no metadata scan
     assert "rulekit_ecs" in modules and "importlib.metadata" not in modules
 
@@ -71,7 +73,12 @@ def test_the_package_leaves_out_what_imports_do_not_need(packages, tmp_path_fact
     assert "rulekit/__pycache__/handler." + tag + ".pyc" in names
     assert not [n for n in names if n.endswith("/RECORD")]
     assert not [n for n in names if n.startswith(("bin/", "yaml/", "_pytest/", "hcl2/"))]
-    assert not [n for n in names if n.startswith(("rulekit/_cli/", "rulekit/testing/"))]
+    assert not [
+        n for n in names if n.startswith(("rulekit/_cli/", "rulekit/_deploy/", "rulekit/testing/"))
+    ]
+    assert not [
+        n for n in names if n.startswith(("rulekit/__main__.", "rulekit/__pycache__/__main__"))
+    ]
     assert "rulekit_ecs-0.1.0.dist-info/entry_points.txt" in names
     assert "rulekit/_search_columns.json" in names  # advanced-search sweeps need it at run time
     packaged = json.loads(zipfile.ZipFile(zip_path).read("rulekit/entry_points.json"))

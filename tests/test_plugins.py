@@ -34,6 +34,17 @@ class TestLoading:
         assert set(plugins.packs) == {"oss"}
         assert Plugins.from_env(NO_PACKS).packs == {}
 
+    def test_an_empty_allow_list_is_named_when_no_rule_is_loaded(self):
+        # A function deployed with RULEKIT_LOAD_PLUGINS="" was told only to set RULEKIT_RULES.
+        from rulekit import RuleNotFoundError
+
+        with pytest.raises(
+            RuleNotFoundError, match="none \\(RULEKIT_LOAD_PLUGINS is set and empty"
+        ):
+            Plugins.from_env(NO_PACKS).rules.select(requested="acme-required-tag")
+        with pytest.raises(RuleNotFoundError, match="none \\(set RULEKIT_RULES to rule modules\\)"):
+            Plugins().rules.select()
+
     def test_an_allow_list_naming_no_installed_pack_is_an_error(self):
         with pytest.raises(PluginError, match="'nope'.*installed: .*ecs"):
             Plugins.from_env({"RULEKIT_LOAD_PLUGINS": "ecs,nope"})
@@ -82,11 +93,42 @@ class TestLoading:
             "entry point many = sample_rules.many (distribution rulekit-samples)"
         )
         assert plugins.rules["fan-out"].pack == "many"
-        with pytest.raises(PluginError, match=r"\['nope'\].*installed: \['many'\]"):
+        with pytest.raises(
+            PluginError,
+            match=r"\['nope'\], which no pack in this code package provides \(rebuild it with "
+            r"them\); installed: \['many'\]",
+        ):
             Plugins.from_env({"RULEKIT_LOAD_PLUGINS": "nope"})
         listed.write_text('[["broken", "sample_rules.broken", "rulekit-samples"]]')
         with pytest.raises(PluginError, match=r"plugin 'broken' \(entry point .*rulekit-samples"):
             Plugins.from_env({})
+
+    @pytest.mark.parametrize(
+        ("content", "problem"),
+        [
+            (b"[[[", "is not valid JSON: JSONDecodeError"),
+            (b"\xff[]", "is not valid JSON: UnicodeDecodeError"),
+            (b"[" * 100_000 + b"]" * 100_000, "is not valid JSON: RecursionError"),
+            (b"x" * 1_000_001, "is larger than 1000000 bytes"),
+            (b"null", "must be a JSON list, got NoneType"),
+            (b'{"acme": "rulekit_acme"}', "must be a JSON list, got dict"),
+            (b'[["acme", "rulekit_acme"]]', r"entry 0 must be \[name, module, distribution\]"),
+            (b'[["a", "m", "d"], ["acme", 5, "x"]]', r"entry 1 must be .*got \['acme', 5, 'x'\]"),
+            (b'[["acme", " ", "x"]]', "entry 0 must be .*three non-empty strings"),
+        ],
+        ids=["syntax", "utf8", "deep", "huge", "null", "object", "short", "int", "blank"],
+    )
+    def test_a_damaged_packaged_list_is_a_plugin_error_naming_the_file(
+        self, tmp_path, monkeypatch, content, problem
+    ):
+        # Hand-edited or truncated in a zip: a cold start must say which file and what is wrong,
+        # not end in json's or tuple unpacking's traceback (walk2, entry_points.json).
+        listed = tmp_path / "entry_points.json"
+        listed.write_bytes(content)
+        monkeypatch.setattr("rulekit._plugins.PACKAGED_ENTRY_POINTS", str(listed))
+        with pytest.raises(PluginError, match=f"entry_points.json .*rebuild.*{problem}") as caught:
+            Plugins.from_env({})
+        assert str(listed) in str(caught.value)
 
 
 class TestFailures:
@@ -118,6 +160,34 @@ class TestFailures:
     def test_a_misspelt_hook_implementation_is_caught(self):
         with pytest.raises(PluginError, match="rulekit_evaluation"):
             Plugins.from_env(NO_PACKS, ["sample_plugins.misspelt"])
+
+    def test_an_unreadable_packaged_list_is_a_plugin_error(self, tmp_path, monkeypatch):
+        listed = tmp_path / "entry_points.json"
+        listed.mkdir()  # (IsADirectoryError, like a PermissionError, is no FileNotFoundError)
+        monkeypatch.setattr("rulekit._plugins.PACKAGED_ENTRY_POINTS", str(listed))
+        with pytest.raises(PluginError, match="entry_points.json .* cannot be read: .*directory"):
+            Plugins.from_env({})
+
+    def test_an_entry_point_that_brings_no_rules_nor_hooks_is_an_error(self, tmp_path, monkeypatch):
+        # A pack whose __init__ forgets to import its rules module: the function loaded it,
+        # found no rule and failed every invocation with "loaded: none (set RULEKIT_RULES ...)";
+        # export said "no rules to export: name a pack" although one was named (walk2). A -p
+        # module was refused like this already.
+        pack = tmp_path / "rulekit_forgot"
+        pack.mkdir()
+        (pack / "__init__.py").write_text('"""the rules module is never imported"""\n')
+        monkeypatch.syspath_prepend(str(tmp_path))
+        listed = tmp_path / "entry_points.json"
+        listed.write_text('[["forgot", "rulekit_forgot", "rulekit-forgot"]]')
+        monkeypatch.setattr("rulekit._plugins.PACKAGED_ENTRY_POINTS", str(listed))
+        with pytest.raises(
+            PluginError,
+            match=r"plugin 'forgot' \(entry point forgot = rulekit_forgot \(distribution "
+            r"rulekit-forgot\)\) defines no rules and implements no rulekit hooks: "
+            r"does 'rulekit_forgot' import",
+        ):
+            Plugins.from_env({})
+        sys.modules.pop("rulekit_forgot", None)
 
     def test_a_broken_installed_pack_names_its_entry_point_and_distribution(
         self, tmp_path, monkeypatch

@@ -8,6 +8,7 @@ text nor push the suite's credentials out."""
 from __future__ import annotations
 
 import base64
+import json
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,6 +82,9 @@ def test_a_registered_secret_never_survives_in_any_of_its_forms(
     once = quote(secret, safe="", errors="surrogatepass")
     forms = {
         "raw": secret,
+        # (escaped: non-ASCII, quotes, backslashes and controls; walk2 found these unmasked)
+        "in JSON": json.dumps(secret)[1:-1],
+        "in repr()": repr(secret)[1:-1],
         "%XX": once,
         "%xx": _lower_hex(once),
         "quote()": quote(secret, errors="surrogatepass"),  # keeps "/"

@@ -47,6 +47,7 @@ _RUNTIME_EXCLUDE = (
     "rulekit/pytest_plugin.py",
     "rulekit/_deploy",
     "rulekit/_lint.py",
+    "rulekit/__main__.py",  # (`python -m rulekit` is the CLI, which the zip does not hold)
 )
 #: The distribution rulekit is published as (the import package and the CLI are ``rulekit``).
 DISTRIBUTION = "aliyun-config-rulekit"

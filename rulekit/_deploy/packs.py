@@ -26,8 +26,16 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from .._errors import ConfigurationError
-from .._plugins import ENTRY_POINT_GROUP, Plugins, _normalise, installed_entry_points
+from .._errors import ConfigurationError, PluginError
+from .._plugins import (
+    ENTRY_POINT_GROUP,
+    MAX_PACKAGED_BYTES,
+    PACKAGED_ENTRY_POINTS,
+    Plugins,
+    _normalise,
+    installed_entry_points,
+    packaged_entry_points,
+)
 
 __all__ = ["PackSource", "check_package", "load_plugins", "resolve_packs"]
 
@@ -158,6 +166,15 @@ def _zip_packs(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
         dist = metadata.PathDistribution(zipfile.Path(archive, match.group(1)))
         for ep in dist.entry_points.select(group=ENTRY_POINT_GROUP):
             out[ep.name] = (match.group(2), match.group(3))
+    # The function loads the packs its rulekit/entry_points.json lists (a zip without one, from
+    # an older rulekit, scans the dist-info as above): a pack missing from it is not held.
+    listed = f"rulekit/{Path(PACKAGED_ENTRY_POINTS).name}"
+    if listed in archive.namelist():
+        where = f"{archive.filename}: {listed}"
+        with archive.open(listed) as handle:  # (bounded: a zip entry may inflate to gigabytes)
+            text = handle.read(MAX_PACKAGED_BYTES + 1)
+        names = {name for name, _, _ in packaged_entry_points(text, where)}
+        out = {name: held for name, held in out.items() if name in names}
     return out
 
 
@@ -168,7 +185,7 @@ def check_package(path: Path, packs: Sequence[PackSource]) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             held = _zip_packs(archive)
-    except (OSError, zipfile.BadZipFile) as exc:
+    except (OSError, zipfile.BadZipFile, PluginError) as exc:
         raise ConfigurationError(f"{path} is not a readable code package: {exc}") from None
     rebuild = "rebuild it with: rulekit package " + " ".join(p.spec for p in packs)
     missing = [n for p in packs for n in p.entry_point_names if n not in held]

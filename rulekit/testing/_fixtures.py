@@ -122,7 +122,7 @@ def is_fixture_file(path: Path) -> bool:
 
 
 def _read(path: Path) -> Any:
-    # Bounded, UTF-8 checked and alias-safe: a fixture path may name anything (testing.files).
+    # Bounded, UTF-8 checked and alias-safe: a fixture path may name anything (testing/_files.py).
     text = text_of(read_limited(path, MAX_FIXTURE_BYTES, CollectionError), path, CollectionError)
     if path.suffix == ".json":
         try:
