@@ -72,6 +72,7 @@ def test_sdk_http_debug_output_is_scrubbed(
     )
     request.set_method("POST")
     request.add_body_params("ResourceTypes", "ACS::ECS::Instance")
+    request.add_body_params("MaxResults", 10)
     AcsClient(region_id="cn-shanghai", credential=credential).do_action_with_exception(request)
     sdk_lines = [
         line for line in no_secret_in_any_log_record.lines if line.startswith("aliyunsdkcore.http")
