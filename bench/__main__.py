@@ -11,18 +11,19 @@ import platform
 import sys
 from typing import Any
 
-from . import coldstart, invocation, soak, sweep, test_runner, warm
+from . import coldstart, cpu_per_call, invocation, soak, sweep, test_runner, warm
 
 BENCHMARKS = {
     "test_runner": test_runner.run,
     "coldstart": coldstart.run,
     "invocation": invocation.run,
+    "cpu_per_call": cpu_per_call.run,
     "sweep": sweep.with_round_trip,
     "memory": sweep.memory,
     "warm": warm.run,  # information only
     "soak": soak.run,
 }
-DEFAULT = ["test_runner", "coldstart", "invocation", "sweep", "memory", "warm"]
+DEFAULT = ["test_runner", "coldstart", "invocation", "cpu_per_call", "sweep", "memory", "warm"]
 
 
 def _machine() -> dict[str, Any]:
