@@ -36,19 +36,19 @@ _USER_AGENT = f"rulekit Python/{sys.version_info.major}.{sys.version_info.minor}
 # process that has met more (tests, one emulator each) closes the least recently used.
 _MAX_ENDPOINTS = 8
 
-_tls: ssl.SSLContext | None = None
+_tls: dict[str | None, ssl.SSLContext] = {}  # by CA bundle file (None: the system's store)
 _tls_lock = threading.Lock()
 
 
 def _tls_context() -> ssl.SSLContext:
-    # Loading the CA store costs milliseconds: once per process, and only for HTTPS.
-    global _tls
+    # Loading a CA store costs milliseconds: once per process, and only for HTTPS.
+    bundle = os.environ.get("ALIBABA_CLOUD_CA_BUNDLE") or None
     with _tls_lock:
-        if _tls is None:
+        if bundle not in _tls:
             import ssl
 
-            _tls = ssl.create_default_context(cafile=os.environ.get("ALIBABA_CLOUD_CA_BUNDLE"))
-        return _tls
+            _tls[bundle] = ssl.create_default_context(cafile=bundle)
+        return _tls[bundle]
 
 
 def _split(endpoint: str) -> tuple[str, str, str]:
