@@ -72,7 +72,11 @@ def _closed_by_peer(connection: http.client.HTTPConnection) -> bool:
     sock = connection.sock
     if sock is None:
         return False
-    readable, _, _ = select.select([sock], [], [], 0)
+    if hasattr(select, "poll"):  # select() fails on descriptors past 1024; poll() does not
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    readable, _, _ = select.select([sock], [], [], 0)  # Windows (`rulekit run` on a laptop)
     return bool(readable)
 
 
