@@ -105,6 +105,20 @@ def test_the_sdk_is_imported_only_when_an_api_call_is_made():
     assert "aliyunsdkcore.client" not in _modules_after("import rulekit.handler")
 
 
+def test_an_invocation_delivering_its_evaluations_never_imports_the_sdk():
+    # rulekit signs and sends API calls itself; the SDK (~200 ms to import) is the tests'
+    # reference only, and not in the FC zip.
+    loaded = _modules_after(
+        "from rulekit.handler import run\n"
+        "from rulekit.testing import ConfigEmulator, FCContext, sample_event\n"
+        "with ConfigEmulator() as emulator:\n"
+        "    env = emulator.environ(RULEKIT_RULES='rulekit.testing.example')\n"
+        "    assert run(sample_event(), FCContext(), environ=env)['delivered'] == 1\n"
+    )
+    assert "rulekit._http" in loaded  # the call went out
+    assert not [name for name in loaded if name.startswith("aliyunsdkcore")]
+
+
 def test_finding_installed_packs_does_not_import_importlib_metadata():
     # ~25 ms of an FC cold start (it imports email, zipfile, csv...): rulekit reads the packs'
     # entry_points.txt itself on the runtime path.
