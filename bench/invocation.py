@@ -2,9 +2,10 @@
 runs as FC calls it (event bytes, an FC context, settings from the environment), up to the
 socket (the baselines through aliyun-python-sdk-core, rulekit through its own signer): the
 request is built and signed, and the HTTP exchange is replaced by a canned 200 reply after a
-simulated network round trip (10 ms, the low end of what PutEvaluations takes from FC). Target: rulekit / the careful hand-written handler
-<= 1.05, i.e. the framework is invisible next to the network. The same without the round trip
-is reported as information (``warm`` isolates the framework's own share of that).
+simulated network round trip (10 ms, the low end of what PutEvaluations takes from FC). Target:
+rulekit / the careful hand-written handler <= 1.05, i.e. the framework is invisible next to the
+network. The same without the round trip is reported as information (``warm`` isolates the
+framework's own share of that).
 
 Logging is set up as FC's Python runtime sets it: the root logger at INFO with a handler (here
 writing to /dev/null), so the line rulekit logs per invocation is paid for, as it is on FC;
