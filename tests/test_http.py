@@ -28,6 +28,7 @@ class _Answering(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     ports: list[int]
     closes = False
+    answer = (200, b"{}")
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -35,15 +36,20 @@ class _Answering(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.ports.append(self.client_address[1])
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
+        status, body = self.answer
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(b"{}")
+        self.wfile.write(body)
         self.close_connection = self.closes
 
 
-def _serve(closes: bool = False, tls: ssl.SSLContext | None = None) -> Any:
-    handler = type("Handler", (_Answering,), {"ports": [], "closes": closes})
+def _serve(
+    closes: bool = False,
+    tls: ssl.SSLContext | None = None,
+    answer: tuple[int, bytes] = (200, b"{}"),
+) -> Any:
+    handler = type("Handler", (_Answering,), {"ports": [], "closes": closes, "answer": answer})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
@@ -80,6 +86,32 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_not_failed():
         server.shutdown()
         server.server_close()
     assert len(set(ports)) == 3
+
+
+def test_an_error_answer_that_is_not_json_keeps_its_status_and_is_retried_when_5xx():
+    # A proxy or load balancer in front of an API answers in HTML; the SDK called that
+    # SDK.UnknownServerError, and a 5xx is transient whoever sends it.
+    from rulekit import ApiError
+
+    server, ports = _serve(answer=(502, b"<html>Bad Gateway</html>"))
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    client = ApiClient(
+        TEST_CREDENTIALS, retry=RetryPolicy(max_attempts=2, base_delay=0.01), sleep=lambda s: None
+    )
+    try:
+        with pytest.raises(ApiError) as caught:
+            client.call("GetConfigRule", {}, endpoint=url, **CALL)
+    finally:
+        server.shutdown()
+        server.server_close()
+    error = caught.value
+    assert (error.code, error.status, error.retryable, error.attempts) == (
+        "SDK.UnknownServerError",
+        502,
+        True,
+        2,
+    )
+    assert "Bad Gateway" in str(error) and len(ports) == 2
 
 
 def _self_signed(folder: Path) -> tuple[Path, Path]:
