@@ -22,10 +22,10 @@ Example::
 
     >>> from rulekit._credentials import Credentials
     >>> request = signed_request("GetConfigRule", "2020-09-07", {"ConfigRuleId": "cr-1"},
-    ...     Credentials("AKID", "secret"), region_id="cn-shanghai",
+    ...     Credentials("AKID", "doctest-key-secret"), region_id="cn-shanghai",
     ...     timestamp="2026-12-02T23:01:44Z", nonce="0" * 32)
     >>> request.path.split("&Signature=")[1]
-    'chyNAE3xCoGNsQoL1WH%2ByaXWrc8%3D'
+    'VS%2BAohBdY6%2F1Vw8vMIbX8wVnIa4%3D'
     >>> request.body
     b'ConfigRuleId=cr-1'
 """
