@@ -118,8 +118,3 @@ class Connections:
         while len(self._open) > _MAX_ENDPOINTS:
             self._open.pop(next(iter(self._open))).close()
         return response.status, body
-
-    def close(self) -> None:
-        """Close every connection (they reopen on the next request)."""
-        while self._open:
-            self._open.popitem()[1].close()
