@@ -11,12 +11,24 @@ import platform
 import sys
 from typing import Any
 
-from . import advanced_search, chain, coldstart, invocation, quota, soak, sweep, test_runner, warm
+from . import (
+    advanced_search,
+    chain,
+    coldstart,
+    cpu_per_call,
+    invocation,
+    quota,
+    soak,
+    sweep,
+    test_runner,
+    warm,
+)
 
 BENCHMARKS = {
     "test_runner": test_runner.run,
     "coldstart": coldstart.run,
     "invocation": invocation.run,
+    "cpu_per_call": cpu_per_call.run,
     "sweep": sweep.with_round_trip,
     "memory": sweep.memory,
     "warm": warm.run,  # information only
@@ -29,6 +41,7 @@ DEFAULT = [
     "test_runner",
     "coldstart",
     "invocation",
+    "cpu_per_call",
     "sweep",
     "memory",
     "advanced_search",

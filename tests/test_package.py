@@ -92,6 +92,15 @@ def test_the_package_leaves_out_what_imports_do_not_need(packages, tmp_path_fact
     assert zip_path.stat().st_size < 15_000_000
 
 
+def test_the_package_carries_neither_the_sdk_nor_its_cryptography(packages, tmp_path_factory):
+    # rulekit signs its requests itself (rulekit/_signing.py): aliyun-python-sdk-core, and the
+    # cryptography wheels it pulls in (~20 MB unpacked), are the tests' reference only.
+    zip_path = _package(packages, tmp_path_factory, CURRENT)
+    tops = {name.split("/", 1)[0] for name in zipfile.ZipFile(zip_path).namelist()}
+    assert not tops & {"aliyunsdkcore", "cryptography", "cffi", "pycparser", "jmespath"}
+    assert "rulekit" in tops and "pydantic" in tops
+
+
 def test_the_zip_is_reproducible(packages, tmp_path_factory):
     first = _package(packages, tmp_path_factory, CURRENT)
     again = build_package(PACKS, CURRENT, tmp_path_factory.mktemp("again")).path

@@ -119,6 +119,20 @@ def test_a_code_package_loads_its_packs_without_importlib_metadata(tmp_path):
     assert "importlib.metadata" not in loaded
 
 
+def test_an_invocation_delivering_its_evaluations_never_imports_the_sdk():
+    # rulekit signs and sends API calls itself; the SDK (~200 ms to import) is the tests'
+    # reference only, and not in the FC zip.
+    loaded = _modules_after(
+        "from rulekit.handler import run\n"
+        "from rulekit.testing import ConfigEmulator, FCContext, sample_event\n"
+        "with ConfigEmulator() as emulator:\n"
+        "    env = emulator.environ(RULEKIT_RULES='rulekit.testing.example')\n"
+        "    assert run(sample_event(), FCContext(), environ=env)['delivered'] == 1\n"
+    )
+    assert "rulekit._http" in loaded  # the call went out
+    assert not [name for name in loaded if name.startswith("aliyunsdkcore")]
+
+
 def test_outside_a_code_package_installed_packs_are_found_with_importlib_metadata():
     loaded = _modules_after("from rulekit._plugins import Plugins\nPlugins.from_env({})")
     assert {"rulekit_ecs", "rulekit_oss", "rulekit_ram"} <= loaded

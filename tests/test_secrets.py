@@ -35,11 +35,45 @@ def _full_text(error: BaseException) -> str:
     return "".join(traceback.format_exception(type(error), error, error.__traceback__))
 
 
-def test_sdk_http_debug_output_is_scrubbed(
-    emulator, fc_context, monkeypatch, capfd, no_secret_in_any_log_record
+def test_debug_log_of_the_request_url_is_scrubbed(
+    emulator, fc_context, capfd, no_secret_in_any_log_record
 ):
-    monkeypatch.setenv("DEBUG", "sdk")  # makes the SDK log request URLs and headers
+    # rulekit logs each request's URL at DEBUG (what DEBUG=sdk showed when the SDK sent them).
     run(_event(), fc_context, environ=emulator.environ(RULEKIT_RULES=CONTRACT))
+    lines = [line for line in no_secret_in_any_log_record.lines if line.startswith("rulekit.api")]
+    assert any("SecurityToken=***" in line for line in lines)  # the URL was logged...
+    captured = capfd.readouterr()
+    assert_no_secret(captured.err + captured.out)  # ...but never the token itself
+
+
+def test_sdk_http_debug_output_is_scrubbed(
+    emulator, monkeypatch, capfd, no_secret_in_any_log_record
+):
+    # rulekit no longer sends through the SDK, but a rule's own code may: once rulekit has
+    # made a client, the SDK's DEBUG=sdk lines are scrubbed too (it logs URLs and headers).
+    from aliyunsdkcore.auth.credentials import StsTokenCredential
+    from aliyunsdkcore.client import AcsClient
+    from aliyunsdkcore.request import CommonRequest
+
+    from rulekit._api import ApiClient
+
+    ApiClient(TEST_CREDENTIALS)
+    monkeypatch.setenv("DEBUG", "sdk")
+    credential = StsTokenCredential(
+        TEST_CREDENTIALS.access_key_id,
+        TEST_CREDENTIALS.access_key_secret,
+        TEST_CREDENTIALS.security_token,
+    )
+    request = CommonRequest(
+        domain=emulator.url,
+        version="2020-09-07",
+        action_name="ListDiscoveredResources",
+        product="Config",
+    )
+    request.set_method("POST")
+    request.add_body_params("ResourceTypes", "ACS::ECS::Instance")
+    request.add_body_params("MaxResults", 10)
+    AcsClient(region_id="cn-shanghai", credential=credential).do_action_with_exception(request)
     sdk_lines = [
         line for line in no_secret_in_any_log_record.lines if line.startswith("aliyunsdkcore.http")
     ]
