@@ -35,6 +35,7 @@ from ._pacing import Pacing, is_throttled
 
 if TYPE_CHECKING:
     from ._http import Connections
+    from ._settings import Settings
 
 __all__ = ["ApiClient", "RetryPolicy", "is_retryable"]
 
@@ -107,6 +108,25 @@ class ApiClient:
         # keeps its TLS connections to the endpoints alive for the next call.
         self._idle: list[Connections] = []
         self._idle_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(
+        cls, credentials: Credentials, settings: Settings, region_id: str
+    ) -> ApiClient:
+        """A client with the retry policy, timeout and rate limits the ``RULEKIT_*`` settings
+        give, as the handler and the command line build it.
+
+        Example::
+
+            client = ApiClient.from_settings(credentials, Settings.from_env(), "cn-shanghai")
+        """
+        return cls(
+            credentials,
+            region_id=region_id,
+            retry=settings.retry,
+            timeout=settings.api_timeout,
+            rate_limits=dict(settings.rate_limits),
+        )
 
     def under(self, deadline: Deadline) -> ApiClient:
         """This client, bound to one invocation's deadline. It shares everything else, including

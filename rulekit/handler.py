@@ -84,13 +84,7 @@ def _client(
         _client_cache.clear()  # rotated STS credentials: drop the old client
         _assumed_cache.clear()
         _folders_cache.clear()
-        client = ApiClient(
-            credentials,
-            region_id=region,
-            retry=settings.retry,
-            timeout=settings.api_timeout,
-            rate_limits=dict(settings.rate_limits),
-        )
+        client = ApiClient.from_settings(credentials, settings, region)
         _client_cache[key] = client
     # A view, not the cached client with its deadline reset: invocations may run at once.
     return client.under(deadline)

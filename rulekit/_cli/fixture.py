@@ -68,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
     from .._event import decode_event, parse_configuration
     from .._loader import RuleSet
     from .._profiles import cli_credentials
+    from .._settings import Settings
     from .._tags import parse_tags
     from ..testing._session import Session
 
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     region = args.region or profile_region
     if not region:
         raise UsageError("record: pass --region (the resource's region); no profile sets one")
-    client = ApiClient(credentials, region_id=region)
+    client = ApiClient.from_settings(credentials, Settings.from_env(os.environ), region)
     config = ConfigApi(client, resolve_endpoint("Config", region, os.environ))
     try:
         detail = config.get_discovered_resource(args.resource_id, args.type, region)

@@ -210,13 +210,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     settings = Settings.from_env(os.environ)
     region = (args.region[0] if args.region else None) or profile_region or "cn-hangzhou"
-    client = ApiClient(
-        credentials,
-        region_id=region,
-        retry=settings.retry,
-        timeout=settings.api_timeout,
-        rate_limits=dict(settings.rate_limits),
-    )
+    client = ApiClient.from_settings(credentials, settings, region)
     config = ConfigApi(client, resolve_endpoint("Config", region, os.environ))
     collector = Collector(progress=sys.stderr.isatty() and args.format == "table")
     plugins.pm.register(collector, name="rulekit.cli.run")
