@@ -148,7 +148,7 @@ class ApiClient:
         with self._idle_lock:
             if self._idle:
                 return self._idle.pop()
-        return _make_sdk_client()
+        return _new_connections()
 
     def _give_back(self, connections: Connections) -> None:
         with self._idle_lock:
@@ -295,9 +295,8 @@ def _transport_cause(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _make_sdk_client() -> Connections:
-    """A pooled client: kept-alive connections for one request at a time. (The name is the
-    SDK client's it replaced, which tests/test_handler.py counts builds of.)"""
+def _new_connections() -> Connections:
+    """A pooled set of kept-alive connections, for one request at a time."""
     from ._http import Connections
 
     return Connections()
