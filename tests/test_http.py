@@ -44,13 +44,25 @@ class _Answering(BaseHTTPRequestHandler):
         self.close_connection = self.closes
 
 
+class _Server(ThreadingHTTPServer):
+    """Releases ``hung_up`` each time it has closed a client's connection."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.hung_up = threading.Semaphore(0)
+
+    def shutdown_request(self, request: Any) -> None:
+        super().shutdown_request(request)
+        self.hung_up.release()
+
+
 def _serve(
     closes: bool = False,
     tls: ssl.SSLContext | None = None,
     answer: tuple[int, bytes] = (200, b"{}"),
 ) -> Any:
     handler = type("Handler", (_Answering,), {"ports": [], "closes": closes, "answer": answer})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _Server(("127.0.0.1", 0), handler)
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -82,6 +94,9 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_not_failed():
     try:
         for _ in range(3):
             assert client.call("GetConfigRule", {}, endpoint=url, **CALL) == {}
+            # The connection sits idle until the server has hung up, as after its idle timeout
+            # (without this wait the next call could beat the hang-up: a different race).
+            assert server.hung_up.acquire(timeout=10)
     finally:
         server.shutdown()
         server.server_close()
