@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from urllib.parse import quote, urlsplit
 
-from . import _redact
+from . import _http, _redact
 from ._api import RetryPolicy, is_retryable
 from ._credentials import Credentials
 from ._deadline import Deadline
@@ -100,8 +100,7 @@ class FunctionApi:
         split = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
         self.credentials = credentials
         self.endpoint = endpoint
-        self._https = split.scheme == "https"
-        self._host = split.netloc
+        self._host = split.netloc  # signed as the host header
         self.retry = retry or RetryPolicy()
         self.deadline = deadline or Deadline(None)
         self.timeout = timeout
@@ -169,11 +168,10 @@ class FunctionApi:
             "POST", path, query, headers, headers["x-acs-content-sha256"], creds
         )
         target = path + ("?qualifier=" + quote(qualifier, safe="~") if qualifier else "")
-        timeout = max(0.05, min(self.timeout, self.deadline.remaining()))
-        connection_class = (
-            http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-        )
-        connection = connection_class(self._host, timeout=timeout)
+        # The same opener as every other API call: HTTPS verified against the same CA store
+        # (ALIBABA_CLOUD_CA_BUNDLE included). One hand-over per invocation: no connection kept.
+        connection = _http.open_connection(self.endpoint)
+        connection.timeout = max(0.05, min(self.timeout, self.deadline.remaining()))
         try:
             connection.request("POST", target, body=payload, headers=headers)
             response = connection.getresponse()

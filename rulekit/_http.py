@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from ._signing import SignedRequest
 
-__all__ = ["Connections"]
+__all__ = ["Connections", "open_connection"]
 
 _USER_AGENT = f"rulekit Python/{sys.version_info.major}.{sys.version_info.minor}"
 # A warm instance talks to a handful of endpoints (Config, STS, a product or two); a long-lived
@@ -59,7 +59,8 @@ def _split(endpoint: str) -> tuple[str, str, str]:
     return scheme or "https", host, f"/{path}" if path else ""
 
 
-def _open(endpoint: str) -> http.client.HTTPConnection:
+def open_connection(endpoint: str) -> http.client.HTTPConnection:
+    """An unconnected connection to ``endpoint`` (a host: HTTPS; or a URL as given)."""
     scheme, host, _ = _split(endpoint)
     if scheme == "http":
         return http.client.HTTPConnection(host)
@@ -99,7 +100,7 @@ class Connections:
         if connection is None or _closed_by_peer(connection):
             if connection is not None:
                 connection.close()
-            connection = _open(endpoint)
+            connection = open_connection(endpoint)
         try:
             if connection.sock is None:
                 connection.timeout = connect_timeout
